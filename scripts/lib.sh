@@ -1,0 +1,75 @@
+# Shared helpers for the scripts in this directory.  Source it; do not run it.
+# shellcheck shell=bash
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROG=${0##*/}
+
+# Downloads and other reusable state.  Override with XQ_CACHE.
+CACHE=${XQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xen-qemu-queue}
+# Build trees, built artefacts, logs and reports.  Override with XQ_OUT.
+OUT=${XQ_OUT:-$TOP/out}
+TIMINGS=$OUT/timings.tsv
+# The patch queue; overridable so that tests can feed fixtures.
+SERIES_DIR=${XQ_SERIES_DIR:-$TOP/series}
+PATCHES_DIR=${XQ_PATCHES_DIR:-$TOP/patches}
+PINS_DIR=${XQ_PINS_DIR:-$TOP/pins}
+
+msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+need() {
+    local t missing=()
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+    done
+    [ ${#missing[@]} -eq 0 ] ||
+        die "missing tool(s): ${missing[*]}; run 'make setup' (as root) first"
+}
+
+# stage NAME CMD...: run CMD in a subshell, with errexit in force (a plain
+# 'CMD || rc=$?' would switch it off inside CMD), and record its wall time
+# in $TIMINGS.
+stage() {
+    local name=$1 t0 t1 rc=0
+    shift
+    mkdir -p "$OUT"
+    msg "[$name] start"
+    t0=$(date +%s.%N)
+    "$@" <&0 &
+    wait $! || rc=$?
+    t1=$(date +%s.%N)
+    printf '%s\t%s\t%.1f\t%s\n' "$(date -u +%FT%TZ)" "$name" \
+        "$(echo "$t1 - $t0" | bc)" "$rc" >>"$TIMINGS"
+    msg "[$name] done in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)")s (rc=$rc)"
+    return $rc
+}
+
+# run_logged LOG CMD...: run CMD with output to LOG, report progress each minute,
+# and show the tail of LOG if it fails.
+run_logged() {
+    local log=$1 pid rc=0 n=0
+    shift
+    mkdir -p "$(dirname "$log")"
+    "$@" >"$log" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        n=$((n + 1))
+        [ $((n % 60)) -ne 0 ] ||
+            msg "  ... $((n / 60)) min, $(wc -l <"$log") lines of log ($log)"
+    done
+    wait "$pid" || rc=$?
+    if [ $rc -ne 0 ]; then
+        tail -n 40 "$log" >&2
+        msg "failed (rc=$rc), full log: $log"
+    fi
+    return $rc
+}
+
+# Key/value reader for pins/*.conf: pin FILE KEY
+pin() {
+    local v
+    v=$(sed -n "s/^$2=//p" "$1")
+    [ -n "$v" ] || die "$1 has no '$2='"
+    printf '%s\n' "$v"
+}
