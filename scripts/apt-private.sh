@@ -24,6 +24,7 @@ apt_private_init() {
     main=$(host_repo_uri "$code")
     sec=$(host_repo_uri "$code-security")
     [ -n "$main" ] || die "cannot find a Debian '$code' source in the host's apt configuration (apt-get indextargets)"
+    [ -n "$sec" ] || msg "warning: the host's apt has no '$code-security' source: pinned packages from security updates cannot be found"
     mkdir -p "$APT_DIR"/{lists/partial,cache/archives/partial,sources.d}
     {
         for s in "${SRC_SUITES[@]}"; do
@@ -56,11 +57,14 @@ apt_private_update() {
     [ -z "${APT_UPDATED:-}" ] || return 0
     msg "updating the private apt lists in $APT_DIR"
     apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 || {
-        cat "$APT_DIR/update.log" >&2
+        scrub <"$APT_DIR/update.log" >&2
         die "apt-get update of the private lists failed (see above)"
     }
     APT_UPDATED=1
 }
+
+# scrub: apt's messages name the mirror; keep its host name out of logs.
+scrub() { sed -E 's#(https?://)[^/ ]+#\1<mirror>#g; s#\[IP: [^]]*\]##'; }
 
 # apt-get with the private state.
 apt_private() { apt-get "${APT_OPTS[@]}" "$@"; }
