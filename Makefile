@@ -4,11 +4,12 @@
 SHELL := /bin/bash
 TREES := qemu xen
 
-.PHONY: all setup fetch prepare prepare-pristine build check lint report clean help
+.PHONY: all setup fetch prepare prepare-pristine build images boot boot-arm64 \
+	check lint report clean help
 
-## all: fetch, prepare and build both trees, then print a summary
-all: build
-	@scripts/summary
+## all: fetch, prepare and build both trees, boot the test guests, summarise
+all: images
+	@rc=0; scripts/check boot- || rc=$$?; scripts/summary; exit $$rc
 
 ## setup: install the build and run dependencies (root, Debian 12)
 setup:
@@ -29,6 +30,18 @@ prepare-pristine: fetch
 ## build: Xen for x86_64 and arm64, and the QEMU device model
 build: prepare
 	scripts/build
+
+## images: the boot-test images (dom0, guests) from the build
+images: build
+	scripts/images arm64
+
+## boot-arm64: the arm64 boot scenarios alone (test-vms/scenarios/arm64-*)
+boot-arm64: build
+	scripts/images arm64
+	scripts/check boot-arm64
+
+## boot: every boot scenario
+boot: boot-arm64
 
 ## lint: check the series and the patches
 lint:
