@@ -1,0 +1,349 @@
+/*
+ * Library of the x86 platform test guest: strings, COM1 output, a PIT
+ * delay, PCI configuration access and power off.  Every wait is bounded.
+ */
+#include "guest.h"
+
+void *memset(void *d, int c, size_t n)
+{
+    unsigned char *p = d;
+
+    while (n--)
+        *p++ = (unsigned char)c;
+    return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+    unsigned char *p = d;
+    const unsigned char *q = s;
+
+    while (n--)
+        *p++ = *q++;
+    return d;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+
+    while (s[n])
+        n++;
+    return n;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b)
+            return (unsigned char)*a - (unsigned char)*b;
+        if (!*a)
+            break;
+    }
+    return 0;
+}
+
+int strcmp(const char *a, const char *b)
+{
+    return strncmp(a, b, (size_t)-1);
+}
+
+/* COM1, 115200 8n1, polled */
+#define COM1 0x3f8
+
+void serial_init(void)
+{
+    outb(COM1 + 1, 0x00);       /* no interrupts */
+    outb(COM1 + 3, 0x80);       /* DLAB */
+    outb(COM1 + 0, 0x01);       /* divisor 1: 115200 */
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03);       /* 8n1 */
+    outb(COM1 + 2, 0x07);       /* FIFO on, cleared */
+    outb(COM1 + 4, 0x03);       /* DTR, RTS */
+}
+
+static void serial_putc(char c)
+{
+    unsigned int i;
+
+    /* Wait for THRE, but never forever: a missing UART reads 0xff */
+    for (i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
+        ;
+    outb(COM1, (uint8_t)c);
+}
+
+/*
+ * A small formatter for both the serial line and string buffers:
+ * %s %c %u %d %x, with a width and the 0 flag.
+ */
+struct sink {
+    char *buf;          /* NULL: serial */
+    size_t size, len;
+};
+
+static void sink_putc(struct sink *o, char c)
+{
+    if (!o->buf)
+        serial_putc(c);
+    else if (o->len + 1 < o->size)
+        o->buf[o->len++] = c;
+}
+
+static void put_str(struct sink *o, const char *s)
+{
+    while (*s)
+        sink_putc(o, *s++);
+}
+
+static void put_num(struct sink *o, uint32_t v, unsigned int base, int width,
+                    char pad)
+{
+    char buf[12];
+    int n = 0;
+
+    do {
+        buf[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v && n < (int)sizeof(buf));
+    while (width-- > n)
+        sink_putc(o, pad);
+    while (n)
+        sink_putc(o, buf[--n]);
+}
+
+static void vformat(struct sink *o, const char *fmt, va_list ap)
+{
+    for (; *fmt; fmt++) {
+        int width = 0;
+        char pad = ' ';
+
+        if (*fmt != '%') {
+            sink_putc(o, *fmt);
+            continue;
+        }
+        fmt++;
+        if (*fmt == '0') {
+            pad = '0';
+            fmt++;
+        }
+        while (*fmt >= '0' && *fmt <= '9')
+            width = width * 10 + (*fmt++ - '0');
+        switch (*fmt) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+
+            put_str(o, s ? s : "(null)");
+            break;
+        }
+        case 'c':
+            sink_putc(o, (char)va_arg(ap, int));
+            break;
+        case 'u':
+            put_num(o, va_arg(ap, uint32_t), 10, width, pad);
+            break;
+        case 'd': {
+            int32_t v = va_arg(ap, int32_t);
+
+            if (v < 0) {
+                sink_putc(o, '-');
+                v = -v;
+            }
+            put_num(o, (uint32_t)v, 10, width, pad);
+            break;
+        }
+        case 'x':
+            put_num(o, va_arg(ap, uint32_t), 16, width, pad);
+            break;
+        case '%':
+            sink_putc(o, '%');
+            break;
+        default:
+            return;
+        }
+    }
+}
+
+void vpr(const char *fmt, va_list ap)
+{
+    struct sink o = { NULL, 0, 0 };
+
+    vformat(&o, fmt, ap);
+}
+
+void pr(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vpr(fmt, ap);
+    va_end(ap);
+}
+
+size_t vfmt(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    struct sink o = { buf, size, 0 };
+
+    vformat(&o, fmt, ap);
+    if (size)
+        buf[o.len] = 0;
+    return o.len;
+}
+
+size_t sfmt(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n;
+
+    va_start(ap, fmt);
+    n = vfmt(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* 64-bit by 32-bit division with two divl, so no libgcc is needed */
+static uint32_t div64_32(uint64_t *n, uint32_t d)
+{
+    uint32_t hi = (uint32_t)(*n >> 32), lo = (uint32_t)*n, qhi, qlo, r;
+
+    qhi = hi / d;
+    r = hi % d;
+    asm("divl %4" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), "rm"(d));
+    *n = ((uint64_t)qhi << 32) | qlo;
+    return r;
+}
+
+void pr_u64(uint64_t v)
+{
+    char buf[21];
+    int n = 0;
+
+    do {
+        buf[n++] = (char)('0' + div64_32(&v, 10));
+    } while (v && n < (int)sizeof(buf));
+    while (n)
+        serial_putc(buf[--n]);
+}
+
+/* A whole string as a 32-bit number: decimal, or hex with 0x */
+int parse_u32(const char *s, uint32_t *v)
+{
+    uint32_t r = 0;
+    unsigned int base = 10, digits = 0;
+
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    for (; *s; s++, digits++) {
+        unsigned int d;
+
+        if (*s >= '0' && *s <= '9')
+            d = *s - '0';
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = *s - 'a' + 10;
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = *s - 'A' + 10;
+        else
+            return -1;
+        if (r > (0xffffffffu - d) / base)
+            return -1;
+        r = r * base + d;
+    }
+    if (!digits)
+        return -1;
+    *v = r;
+    return 0;
+}
+
+/*
+ * Busy-wait with PIT channel 2 (gate through port 0x61, output read back on
+ * bit 5), which Xen emulates for HVM guests as QEMU does: one-shot 10 ms
+ * countdowns.  Bounded: if the timer never fires, give up on the first one.
+ */
+void delay_ms(uint32_t ms)
+{
+    uint32_t left = ms, i;
+
+    while (left) {
+        uint32_t step = left < 10 ? left : 10;
+        uint32_t count = step * 1193;           /* 1.193182 MHz */
+
+        outb(0x61, (inb(0x61) & ~0x02) | 0x01); /* gate on, speaker off */
+        outb(0x43, 0xb0);                       /* ch 2, lo/hi, mode 0 */
+        outb(0x42, count & 0xff);
+        outb(0x42, count >> 8);
+        for (i = 0; i < 1000000 && !(inb(0x61) & 0x20); i++)
+            ;
+        if (i == 1000000)
+            break;
+        left -= step;
+    }
+    outb(0x61, inb(0x61) & ~0x03);
+}
+
+static uint32_t pci_addr(unsigned int bus, unsigned int dev, unsigned int fn,
+                         unsigned int reg)
+{
+    return 0x80000000u | (bus & 0xff) << 16 | (dev & 0x1f) << 11 |
+           (fn & 7) << 8 | (reg & 0xfc);
+}
+
+uint32_t pci_read32(unsigned int bus, unsigned int dev, unsigned int fn,
+                    unsigned int reg)
+{
+    outl(0xcf8, pci_addr(bus, dev, fn, reg));
+    return inl(0xcfc);
+}
+
+void pci_write32(unsigned int bus, unsigned int dev, unsigned int fn,
+                 unsigned int reg, uint32_t v)
+{
+    outl(0xcf8, pci_addr(bus, dev, fn, reg));
+    outl(0xcfc, v);
+}
+
+/*
+ * ACPI soft-off without parsing tables: PM1a_CNT = SLP_TYP(S5) | SLP_EN.
+ * Under Xen, hvmloader's FADT puts PM1a_CNT at 0xb004
+ * (ACPI_PM1A_CNT_BLK_ADDRESS_V1; hvmloader sets the PIIX4 PM base to 0xb000)
+ * and its DSDT's \_S5 has SLP_TYP 0: qemu-xen's PIIX4 PM then asks Xen to
+ * power the domain off.  Elsewhere (plain QEMU) the PM base is wherever the
+ * firmware put it: read it from the PIIX4 PM function (8086:7113) or the
+ * ICH9 LPC bridge (8086:2918); QEMU's \_S5 is 0 as well.  Last resort:
+ * cli; hlt, which Xen also turns into a power off once every vCPU is down
+ * (hvm_hlt with interrupts disabled).
+ */
+#define SLP_EN (1u << 13)
+#define SLP_TYP_S5 0u
+
+static void pm1a_off(uint16_t base)
+{
+    outw(base + 4, (uint16_t)(SLP_TYP_S5 << 10 | SLP_EN));
+    delay_ms(200);
+}
+
+void poweroff(void)
+{
+    unsigned int dev;
+
+    asm volatile("cli");
+    pm1a_off(0xb000);
+    for (dev = 0; dev < 32; dev++) {
+        uint32_t id = pci_read32(0, dev, 0, 0);
+
+        if (id == 0x71138086 || pci_read32(0, dev, 3, 0) == 0x71138086) {
+            unsigned int fn = id == 0x71138086 ? 0 : 3;
+            uint32_t base = pci_read32(0, dev, fn, 0x40) & 0xffc0;
+
+            if ((pci_read32(0, dev, fn, 0x80) & 1) && base && base != 0xb000)
+                pm1a_off((uint16_t)base);
+        } else if (id == 0x29188086) {
+            uint32_t base = pci_read32(0, dev, 0, 0x40) & 0xff80;
+
+            if ((pci_read32(0, dev, 0, 0x44) & 0x80) && base)
+                pm1a_off((uint16_t)base);
+        }
+    }
+    pr("info: poweroff failed, halting\n");
+    halt_forever();
+}
