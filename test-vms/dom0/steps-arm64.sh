@@ -11,8 +11,8 @@ else
     EXPECT="xq.gic=2 xq.gicd=$GUEST_GICD_BASE,$GUEST_GICD_SIZE xq.gicc=$GUEST_GICC_BASE,$GUEST_GICC_SIZE"
 fi
 
-# The freestanding guest checks its device tree and vGIC (test-vms/guests).
-step_gic_guest() {
+# The freestanding guest's config, expecting the host's vGIC layout.
+step_gic_guest_config() {
     cat >/tmp/gic-guest.cfg <<EOC
 name = "gic-guest"
 kernel = "/xq/guests/xq-gic-guest.img"
@@ -23,6 +23,11 @@ extra = "$EXPECT"
 on_poweroff = "destroy"
 on_crash = "destroy"
 EOC
+}
+
+# The freestanding guest checks its device tree and vGIC (test-vms/guests).
+step_gic_guest() {
+    step_gic_guest_config
     if ! xl create /tmp/gic-guest.cfg; then
         result gic-guest FAIL "xl create failed"
         return
@@ -105,5 +110,63 @@ step_flask_enforcing() {
         result flask-enforcing PASS "flask-getenforce: $mode"
     else
         result flask-enforcing FAIL "flask-getenforce: $mode"
+    fi
+}
+
+# tap_step NAME CMD...: run a TAP-printing test program, keep its output,
+# one result from its exit status and plan.
+tap_step() {
+    name=$1
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    echo "$out" | sed "s/^/$name| /"
+    n=$(echo "$out" | grep -c '^ok ')
+    bad=$(echo "$out" | grep -c '^not ok ')
+    plan=$(echo "$out" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p')
+    if [ $rc -eq 0 ] && [ "$bad" = 0 ] && [ -n "$plan" ] && [ "$n" = "$plan" ]; then
+        result "$name" PASS "$n/$plan TAP tests passed"
+    else
+        result "$name" FAIL "rc=$rc, $n/${plan:-?} passed, $bad failed"
+    fi
+}
+
+# The domctl, asked by the test program about a paused guest: its answer
+# matches the guest's vGIC and the public constants.  The guest, run
+# afterwards from the same config, sees the same layout in its DT.
+step_domctl() {
+    step_gic_guest_config
+    sed 's/^name = .*/name = "domctl-guest"/' /tmp/gic-guest.cfg >/tmp/domctl-guest.cfg
+    if ! xl create -p /tmp/domctl-guest.cfg; then
+        result domctl FAIL "xl create -p failed"
+        return
+    fi
+    tap_step domctl test-arm-configure-domain "$(xl domid domctl-guest)" "v$HOST_GIC"
+    tap_step domctl-dom0 test-arm-configure-domain --host-layout 0 "v$HOST_GIC"
+    xl destroy domctl-guest
+}
+
+# FLASK enforcing with a policy whose dom0 lacks domain2:configure_domain:
+# the domctl is refused with EACCES, xl create fails cleanly, dom0 works.
+step_flask_denied() {
+    if ! flask-loadpolicy /xq/xenpolicy-no-configure-domain; then
+        result flask-denied FAIL "flask-loadpolicy failed"
+        return
+    fi
+    tap_step flask-denied test-arm-configure-domain --expect-denied 0 "v$HOST_GIC"
+    step_gic_guest_config
+    if out=$(xl create /tmp/gic-guest.cfg 2>&1); then
+        echo "$out" | sed 's/^/xl| /'
+        result flask-denied-xl FAIL "xl created a guest without configure_domain"
+        xl destroy gic-guest
+    else
+        echo "$out" | sed 's/^/xl| /'
+        result flask-denied-xl PASS "xl create failed: $(echo "$out" | grep -m1 -iE 'vgic|configure|denied|permission' || echo "$out" | tail -n 1)"
+    fi
+    if [ "$(xl list | tail -n +2 | wc -l)" = 1 ] && xenstore-ls / >/dev/null; then
+        result flask-denied-dom0 PASS "dom0 works: xl list shows only Domain-0, xenstore answers"
+    else
+        xl list
+        result flask-denied-dom0 FAIL "something was left behind or dom0 is broken"
     fi
 }

@@ -29,7 +29,10 @@ EOC
         result "$1" FAIL "xl create failed"
         return 1
     fi
-    wait_gone "$1" "$2" || result "$1" FAIL "the guest did not power off in $2 s"
+    if ! wait_gone "$1" "$2"; then
+        result "$1" FAIL "the guest did not power off in $2 s"
+        tail -n 20 "/var/log/xen/qemu-dm-$1.log" | sed "s/^/$1-dm| /"
+    fi
     sed "s/^/$1| /" "/var/log/xen/guest-$1.log"
 }
 
