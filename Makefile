@@ -5,7 +5,7 @@ SHELL := /bin/bash
 TREES := qemu xen
 
 .PHONY: all setup fetch prepare prepare-pristine build images boot boot-arm64 \
-	check lint report clean help
+	boot-x86 check lint report clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
 all: images
@@ -34,14 +34,21 @@ build: prepare
 ## images: the boot-test images (dom0, guests) from the build
 images: build
 	scripts/images arm64
+	scripts/images x86_64
 
 ## boot-arm64: the arm64 boot scenarios alone (test-vms/scenarios/arm64-*)
 boot-arm64: build
 	scripts/images arm64
 	scripts/check boot-arm64
 
+## boot-x86: the x86 boot scenarios alone (test-vms/scenarios/x86-*)
+boot-x86: build
+	scripts/images x86_64
+	scripts/check boot-x86
+
 ## boot: every boot scenario
-boot: boot-arm64
+boot: images
+	scripts/check boot-
 
 ## lint: check the series and the patches
 lint:
