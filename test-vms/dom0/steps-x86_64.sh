@@ -26,6 +26,7 @@ tsc_mode = "native"
 EOC
     } >"/tmp/$1.cfg"
     if ! xl create "/tmp/$1.cfg"; then
+        tail -n 20 "/var/log/xen/qemu-dm-$1.log" 2>/dev/null | sed "s/^/$1-dm| /"
         result "$1" FAIL "xl create failed"
         return 1
     fi
@@ -69,4 +70,135 @@ step_linux_nounplug() {
         *" sda "*) result linux-nounplug PASS "xen_emul_unplug=never kept the IDE disk (disks: $blk)" ;;
         *) result linux-nounplug FAIL "the IDE disk is gone (disks: ${blk:-none})" ;;
     esac
+}
+
+# platform_guest NAME ARGS [XL-LINES]: the freestanding guest with the
+# given command line; one result from its verdict line.
+platform_guest() {
+    name=$1 args=$2 extra_cfg=${3:-}
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    hvm_run "$name" 90 <<EOC || return 1
+memory = 32
+kernel = "/xq/guests/xq-platform-guest.elf"
+extra = "$args"
+$extra_cfg
+EOC
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    log=/var/log/xen/guest-$name.log
+    if grep -q '^Test result: SUCCESS' "$log" && ! grep -q '^FAIL' "$log"; then
+        result "$name" PASS "$(grep -c '^PASS' "$log") checks passed in the guest (${ELAPSED}s)"
+    else
+        result "$name" FAIL "$(grep -c '^FAIL' "$log") checks failed in the guest: $(grep -m1 '^FAIL' "$log")"
+        return 1
+    fi
+}
+
+# Blacklisting through xenstore, seen by the freestanding guest: a
+# blacklisted build of "experimental" gets 0xd249, another build 0x49d2,
+# and a build number sent before any product number never blacklists.
+step_blacklist() {
+    xenstore-write /mh/driver-blacklist/experimental/7 ""
+    platform_guest bl-hit "xq.tests=magic,build-first,handshake xq.product=0xffff xq.build=7 xq.expect-magic=0xd249"
+    platform_guest bl-miss "xq.tests=magic,handshake xq.product=0xffff xq.build=8 xq.expect-magic=0x49d2"
+    grep -h 'guest PV drivers' /var/log/xen/qemu-dm-bl-hit.log /var/log/xen/qemu-dm-bl-miss.log | sed 's/^/dm| /'
+    if grep -q 'experimental build 7 is blacklisted' /var/log/xen/qemu-dm-bl-hit.log &&
+       grep -q 'without a product number, not blacklisted' /var/log/xen/qemu-dm-bl-hit.log &&
+       grep -q 'experimental build 8, not blacklisted' /var/log/xen/qemu-dm-bl-miss.log; then
+        result bl-dm-log PASS "the device model logged each decision"
+    else
+        result bl-dm-log FAIL "the device model's log lacks a blacklist decision"
+    fi
+    xenstore-rm /mh/driver-blacklist/experimental/7
+}
+
+# The Linux guest (product 3, build 1) is blacklisted: it sees 0xd249,
+# says so, and keeps its emulated IDE disk.
+step_linux_blacklist() {
+    xenstore-write /mh/driver-blacklist/linux/1 ""
+    linux_guest linux-blacklist "" || return
+    xenstore-rm /mh/driver-blacklist/linux/1
+    log=/var/log/xen/guest-linux-blacklist.log
+    blk=$(sed -n 's/^XQ-LINUX-BLOCK: //p' "$log")
+    if grep -q 'blacklisted by host' "$log" && case " $blk " in *" sda "*) true ;; *) false ;; esac; then
+        result linux-blacklist PASS "Linux said it is blacklisted and kept the IDE disk (disks: $blk)"
+    else
+        result linux-blacklist FAIL "expected 'blacklisted by host' and sda (disks: ${blk:-none})"
+    fi
+}
+
+# The driver log: lines reach the device model's log with the guest
+# prefix, control bytes escaped, nothing raw.
+step_log() {
+    platform_guest log-guest "xq.tests=magic,log,log-long xq.token=T$$" || return
+    dm=/var/log/xen/qemu-dm-log-guest.log
+    grep 'guest log: xq-' "$dm" | cut -c1-160 | sed 's/^/dm| /'
+    ok=1
+    for want in "xen-platform: guest log: xq-log T$$ 1 plain line" \
+                "xen-platform: guest log: xq-log T$$ 2 ctl:"'\x1b[31mred\x07|\x00|\xff|\x0d|\\|\x09 end' \
+                "xen-platform: guest log: xq-log T$$ 3 last line" \
+                "xen-platform: guest log: xq-long-tail T$$"; do
+        grep -qF -- "$want" "$dm" || { ok=; echo "missing: $want"; }
+    done
+    if tr -d '\n\t' <"$dm" | LC_ALL=C grep -q '[^ -~]'; then
+        ok=
+        echo "raw non-printable bytes in $dm"
+    fi
+    if [ -n "$ok" ]; then
+        result log PASS "guest lines in the device model log, prefixed, escaped, nothing raw"
+    else
+        result log FAIL "see the lines above"
+    fi
+}
+
+# A flood under a small bucket: the guest is never blocked, the log grows
+# by at most bucket + rate x elapsed (plus notices), the suppression is
+# accounted for, and lines appear again once tokens refill.
+FLOOD_BUCKET=4096
+FLOOD_RATE=1024
+step_flood() {
+    platform_guest flood-guest "xq.tests=magic,flood xq.token=F$$ xq.flood=4194304 xq.flood-wait=3000" \
+        "device_model_args = [ \"-global\", \"xen-platform.log-bucket-size=$FLOOD_BUCKET\", \"-global\", \"xen-platform.log-refill-rate=$FLOOD_RATE\" ]" ||
+        return
+    dm=/var/log/xen/qemu-dm-flood-guest.log
+    grep -E 'rate limit|xq-flood-after' "$dm" | sed 's/^/dm| /'
+    logged=$(sed -n "s/.*xen-platform: guest log: \\(xq-flood F$$ .*\\)/\\1/p" "$dm" | wc -c)
+    bound=$(awk -v b="$FLOOD_BUCKET" -v r="$FLOOD_RATE" -v t="$ELAPSED" 'BEGIN { printf "%d", b + r * t }')
+    sent=$(sed -n 's/^info: flood-done bytes=\([0-9]*\).*/\1/p' /var/log/xen/guest-flood-guest.log)
+    echo "flood: sent ${sent:-?} bytes, logged $logged bytes of flood lines in ${ELAPSED}s, bound $bound"
+    if [ -n "$sent" ] && [ "$sent" -ge 4194304 ]; then
+        result flood-not-blocked PASS "the guest wrote $sent bytes and went on (${ELAPSED}s for the whole guest)"
+    else
+        result flood-not-blocked FAIL "the guest did not finish its flood"
+    fi
+    if [ "$logged" -le "$bound" ] && [ "$logged" -gt 0 ]; then
+        result flood-bounded PASS "$logged bytes logged <= bucket $FLOOD_BUCKET + $FLOOD_RATE B/s x ${ELAPSED}s = $bound"
+    else
+        result flood-bounded FAIL "$logged bytes logged, bound $bound"
+    fi
+    # Every flood byte is either logged or counted in a suppression notice.
+    dropped=$(grep -oE '[0-9]+ byte\(s\) suppressed' "$dm" | awk '{ s += $1 } END { print s + 0 }')
+    notices=$(grep -c 'byte(s) suppressed' "$dm")
+    if [ -n "$sent" ] && [ $((logged + dropped)) -eq "$sent" ]; then
+        result flood-accounted PASS "$logged bytes logged + $dropped suppressed ($notices notices) = $sent sent"
+    else
+        result flood-accounted FAIL "$logged logged + $dropped suppressed != ${sent:-?} sent"
+    fi
+    if grep -q "guest log: xq-flood-after F$$" "$dm"; then
+        result flood-resumes PASS "a line after the flood was logged once tokens refilled"
+    else
+        result flood-resumes FAIL "the line after the flood never appeared"
+    fi
+}
+
+# Unplug of each device class, checked by the guest rescanning PCI config
+# (NICs without a boot ROM: Debian's +ds sources carry no NIC ROMs)
+# space and the IDE channels.
+UNPLUG_DISKS="disk = [ \"format=raw,vdev=hda,access=rw,backendtype=qdisk,target=$DISK\", \"format=raw,vdev=hdb,access=rw,backendtype=qdisk,target=$DISK.b\", \"format=raw,vdev=hdc,access=rw,backendtype=qdisk,target=$DISK.c\" ]"
+UNPLUG_DEVS="device_model_args_hvm = [ \"-device\", \"e1000,romfile=\", \"-device\", \"rtl8139,romfile=\", \"-drive\", \"file=$DISK.n,if=none,id=nvm,format=raw\", \"-device\", \"nvme,drive=nvm,serial=xq\" ]"
+step_unplug_classes() {
+    for f in "$DISK.b" "$DISK.c" "$DISK.n"; do dd if=/dev/zero of="$f" bs=1M count=4 2>/dev/null; done
+    for what in nics ide aux-ide nvme; do
+        platform_guest "unplug-$what" "xq.tests=unplug xq.unplug=$what" "$(printf '%s\n%s' "$UNPLUG_DISKS" "$UNPLUG_DEVS")"
+    done
 }
