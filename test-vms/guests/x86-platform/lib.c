@@ -1,52 +1,9 @@
 /*
- * Library of the x86 platform test guest: strings, COM1 output, a PIT
- * delay, PCI configuration access and power off.  Every wait is bounded.
+ * Library of the x86 platform test guest: COM1 output, a PIT
+ * delay, PCI configuration access and power off (strings are in
+ * ../common/string.c).  Every wait is bounded.
  */
 #include "guest.h"
-
-void *memset(void *d, int c, size_t n)
-{
-    unsigned char *p = d;
-
-    while (n--)
-        *p++ = (unsigned char)c;
-    return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-    unsigned char *p = d;
-    const unsigned char *q = s;
-
-    while (n--)
-        *p++ = *q++;
-    return d;
-}
-
-size_t strlen(const char *s)
-{
-    size_t n = 0;
-
-    while (s[n])
-        n++;
-    return n;
-}
-
-int strncmp(const char *a, const char *b, size_t n)
-{
-    for (; n; n--, a++, b++) {
-        if (*a != *b)
-            return (unsigned char)*a - (unsigned char)*b;
-        if (!*a)
-            break;
-    }
-    return 0;
-}
-
-int strcmp(const char *a, const char *b)
-{
-    return strncmp(a, b, (size_t)-1);
-}
 
 /* COM1, 115200 8n1, polled */
 #define COM1 0x3f8
