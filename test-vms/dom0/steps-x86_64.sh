@@ -162,7 +162,10 @@ step_flood() {
         return
     dm=/var/log/xen/qemu-dm-flood-guest.log
     grep -E 'rate limit|xq-flood-after' "$dm" | sed 's/^/dm| /'
-    logged=$(sed -n "s/.*xen-platform: guest log: \\(xq-flood F$$ .*\\)/\\1/p" "$dm" | wc -c)
+    # Bytes of the flood that reached the log: every guest line (its
+    # newline included) but the marker sent after the flood; the flood is
+    # printable, so escaping does not change its length.
+    logged=$(sed -n 's/.*xen-platform: guest log: //p' "$dm" | grep -v "^xq-flood-after F$$" | wc -c)
     bound=$(awk -v b="$FLOOD_BUCKET" -v r="$FLOOD_RATE" -v t="$ELAPSED" 'BEGIN { printf "%d", b + r * t }')
     sent=$(sed -n 's/^info: flood-done bytes=\([0-9]*\).*/\1/p' /var/log/xen/guest-flood-guest.log)
     echo "flood: sent ${sent:-?} bytes, logged $logged bytes of flood lines in ${ELAPSED}s, bound $bound"
