@@ -66,10 +66,6 @@ run_logged() {
     return $rc
 }
 
-# Key/value reader for pins/*.conf: pin FILE KEY
-pin() {
-    local v
-    v=$(sed -n "s/^$2=//p" "$1")
-    [ -n "$v" ] || die "$1 has no '$2='"
-    printf '%s\n' "$v"
-}
+# pinned_deb PACKAGE VERSION ARCH: the file name of a pins/debs row in the
+# download cache (no epoch).
+pinned_deb() { printf '%s_%s_%s.deb\n' "$1" "${2#*:}" "$3"; }
