@@ -29,3 +29,28 @@ tmpdir() {
     trap "rm -rf '$d'" EXIT
     printf '%s\n' "$d"
 }
+
+# check_file PATH 'file(1) pattern'
+check_file() {
+    local rel=${1#"$OUT"/}
+    [ -e "$1" ] || not_ok "missing: $rel"
+    file -L "$1" | grep -qE "$2" || not_ok "$rel is not $2: $(file -L "$1")"
+    ok "$rel: $2"
+}
+
+# check_dist ARCH: dist/ARCH holds what a dom0 needs, for ARCH, and the
+# FLASK policy.
+check_dist() {
+    local d=$OUT/dist/$1 m f pol
+    case $1 in x86_64) m='x86-64' ;; arm64) m='ARM aarch64' ;; esac
+    for f in usr/sbin/xl usr/sbin/xenstored usr/sbin/xenconsoled usr/sbin/flask-getenforce \
+             usr/lib/xen/bin/xen-init-dom0 usr/lib/xen/bin/libxl-save-helper \
+             usr/lib/libxenlight.so usr/lib/libxenctrl.so; do
+        check_file "$d/$f" "ELF 64-bit .*$m"
+    done
+    [ -x "$d/etc/xen/scripts/vif-bridge" ] || not_ok "$1: no hotplug scripts"
+    pol=$(ls "$d"/boot/xenpolicy-* | head -n 1)
+    check_file "$pol" 'SE Linux policy|data'
+    head -c 8 "$pol" | od -An -tx1 | grep -q '8c ff 7c f9' || not_ok "$pol is not a FLASK policy"
+    ok "$1: FLASK policy ${pol##*/}"
+}

@@ -154,10 +154,26 @@ step_log() {
 # A flood under a small bucket: the guest is never blocked, the log grows
 # by at most bucket + rate x elapsed (plus notices), the suppression is
 # accounted for, and lines appear again once tokens refill.
+FLOOD_BYTES=3145728
 FLOOD_BUCKET=4096
 FLOOD_RATE=1024
+FLOOD_ARGS="xq.tests=magic,flood xq.flood=$FLOOD_BYTES"
+
+# flood_sent NAME: set SENT to the bytes the guest says it wrote, and
+# record the time that took (guest TSC cycles over Xen's TSC rate: the
+# guests run with tsc_mode native) as XQ-TIME flood-write.
+flood_sent() {
+    set -- $(sed -n 's/^info: flood-done bytes=\([0-9]*\) .*tsc-cycles=\([0-9]*\).*/\1 \2/p' \
+        "/var/log/xen/guest-$1.log")
+    SENT=${1:-}
+    mhz=$(xl info | sed -n 's/^cpu_mhz *: *//p')
+    if [ -n "${2:-}" ] && [ -n "$mhz" ]; then
+        measured flood-write "$(awk -v c="$2" -v m="$mhz" 'BEGIN { printf "%.2f", c / (m * 1e6) }')"
+    fi
+}
+
 step_flood() {
-    platform_guest flood-guest "xq.tests=magic,flood xq.token=F$$ xq.flood=4194304 xq.flood-wait=3000" \
+    platform_guest flood-guest "$FLOOD_ARGS xq.token=F$$ xq.flood-wait=3000" \
         "device_model_args = [ \"-global\", \"xen-platform.log-bucket-size=$FLOOD_BUCKET\", \"-global\", \"xen-platform.log-refill-rate=$FLOOD_RATE\" ]" ||
         return
     dm=/var/log/xen/qemu-dm-flood-guest.log
@@ -167,9 +183,10 @@ step_flood() {
     # printable, so escaping does not change its length.
     logged=$(sed -n 's/.*xen-platform: guest log: //p' "$dm" | grep -v "^xq-flood-after F$$" | wc -c)
     bound=$(awk -v b="$FLOOD_BUCKET" -v r="$FLOOD_RATE" -v t="$ELAPSED" 'BEGIN { printf "%d", b + r * t }')
-    sent=$(sed -n 's/^info: flood-done bytes=\([0-9]*\).*/\1/p' /var/log/xen/guest-flood-guest.log)
+    flood_sent flood-guest
+    sent=$SENT
     echo "flood: sent ${sent:-?} bytes, logged $logged bytes of flood lines in ${ELAPSED}s, bound $bound"
-    if [ -n "$sent" ] && [ "$sent" -ge 4194304 ]; then
+    if [ -n "$sent" ] && [ "$sent" -ge "$FLOOD_BYTES" ]; then
         result flood-not-blocked PASS "the guest wrote $sent bytes and went on (${ELAPSED}s for the whole guest)"
     else
         result flood-not-blocked FAIL "the guest did not finish its flood"
@@ -191,6 +208,31 @@ step_flood() {
         result flood-resumes PASS "a line after the flood was logged once tokens refilled"
     else
         result flood-resumes FAIL "the line after the flood never appeared"
+    fi
+}
+
+# The same flood on the device model built from the same base without our
+# series, for the timing report's with/without ratio.  Checks that it really
+# is that model: it lacks our properties and logs no guest lines.
+DM_BASE=/usr/lib/xen/bin/qemu-system-i386-base
+step_flood_base() {
+    props=$("$DM_BASE" -device xen-platform,help 2>&1) || {
+        result flood-base-dm FAIL "$DM_BASE does not run: $props"
+        return
+    }
+    case "$props" in
+        *log-bucket-size*) result flood-base-dm FAIL "$DM_BASE has our log-bucket-size property" ;;
+        *) result flood-base-dm PASS "$DM_BASE is the device model without our series (no log-bucket-size)" ;;
+    esac
+    platform_guest flood-base-guest "$FLOOD_ARGS xq.token=B$$ xq.flood-wait=0" \
+        "device_model_override = \"$DM_BASE\"" || return
+    flood_sent flood-base-guest
+    sent=$SENT
+    dm=/var/log/xen/qemu-dm-flood-base-guest.log
+    if [ -n "$sent" ] && [ "$sent" -ge "$FLOOD_BYTES" ] && ! grep -q 'guest log:' "$dm"; then
+        result flood-base PASS "the guest wrote $sent bytes in ${ELAPSED}s on the base device model, which logged none of it"
+    else
+        result flood-base FAIL "sent ${sent:-?} bytes; guest log lines in $dm: $(grep -c 'guest log:' "$dm")"
     fi
 }
 

@@ -6,6 +6,9 @@
 
 result() { echo "XQ-RESULT $1 $2 $3"; }
 
+# A measurement for the timing report (not a verdict): "XQ-TIME <what> <s>".
+measured() { echo "XQ-TIME $1 $2"; }
+
 # wait_gone NAME SECONDS: wait for a domain to disappear; destroy it and
 # fail after SECONDS.
 wait_gone() {
