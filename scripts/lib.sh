@@ -4,11 +4,18 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROG=${0##*/}
 
+# abspath PATH: PATH made absolute against the current directory (the
+# scripts change directory; CI passes paths relative to the project).
+abspath() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+
 # Downloads and other reusable state.  Override with XQ_CACHE.
-CACHE=${XQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xen-qemu-queue}
+CACHE=$(abspath "${XQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xen-qemu-queue}")
 # Build trees, built artefacts, logs and reports.  Override with XQ_OUT.
-OUT=${XQ_OUT:-$TOP/out}
-TIMINGS=$OUT/timings.tsv
+OUT=$(abspath "${XQ_OUT:-$TOP/out}")
+# Stage times, and the JUnit XML of scripts/check (CI jobs give each their own).
+TIMINGS=$(abspath "${XQ_TIMINGS:-$OUT/timings.tsv}")
+JUNIT=$(abspath "${XQ_JUNIT:-$OUT/junit.xml}")
+[ -z "${CCACHE_DIR:-}" ] || CCACHE_DIR=$(abspath "$CCACHE_DIR")
 # The patch queue; overridable so that tests can feed fixtures.
 SERIES_DIR=${XQ_SERIES_DIR:-$TOP/series}
 PATCHES_DIR=${XQ_PATCHES_DIR:-$TOP/patches}
@@ -32,7 +39,7 @@ need() {
 stage() {
     local name=$1 t0 t1 rc=0
     shift
-    mkdir -p "$OUT"
+    mkdir -p "$OUT" "${TIMINGS%/*}"
     msg "[$name] start"
     t0=$(date +%s.%N)
     "$@" <&0 &
