@@ -4,8 +4,8 @@
 SHELL := /bin/bash
 TREES := qemu xen
 
-.PHONY: all setup fetch prepare prepare-pristine build images boot boot-arm64 \
-	boot-x86 check lint report clean help
+.PHONY: all setup fetch prepare prepare-pristine build images images-arm64 \
+	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
 all: images
@@ -19,9 +19,11 @@ setup:
 fetch:
 	scripts/fetch
 
-## prepare: unpack both trees, apply Debian's patches and our series
+## prepare: unpack both trees, apply Debian's patches and our series (and
+##   QEMU with Debian's patches alone, the reference for the timing report)
 prepare: fetch
 	for t in $(TREES); do scripts/prepare $$t || exit; done
+	scripts/prepare --base qemu
 
 ## prepare-pristine: apply our series to the upstream trees alone
 prepare-pristine: fetch
@@ -32,18 +34,24 @@ build: prepare
 	scripts/build
 
 ## images: the boot-test images (dom0, guests) from the build
-images: build
+images: images-arm64 images-x86_64
+
+## images-arm64: build Xen for arm64 alone, and its boot-test images
+images-arm64: prepare
+	scripts/build xen-arm64
 	scripts/images arm64
+
+## images-x86_64: build Xen for x86_64 and both QEMUs alone, and their images
+images-x86_64: prepare
+	scripts/build xen-x86_64 qemu qemu-base
 	scripts/images x86_64
 
 ## boot-arm64: the arm64 boot scenarios alone (test-vms/scenarios/arm64-*)
-boot-arm64: build
-	scripts/images arm64
+boot-arm64: images-arm64
 	scripts/check boot-arm64
 
 ## boot-x86: the x86 boot scenarios alone (test-vms/scenarios/x86-*)
-boot-x86: build
-	scripts/images x86_64
+boot-x86: images-x86_64
 	scripts/check boot-x86
 
 ## boot: every boot scenario
@@ -61,6 +69,10 @@ check:
 ## report: the timing report of the last run
 report:
 	scripts/timing-report
+
+## ci-local: run ci/gitlab-ci.yml here with gitlab-ci-local (see ci/README.md)
+ci-local:
+	scripts/ci-local
 
 ## clean: remove build trees and outputs (out/); the download cache stays
 clean:
