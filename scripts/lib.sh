@@ -76,3 +76,10 @@ run_logged() {
 # pinned_deb PACKAGE VERSION ARCH: the file name of a pins/debs row in the
 # download cache (no epoch).
 pinned_deb() { printf '%s_%s_%s.deb\n' "$1" "${2#*:}" "$3"; }
+
+# ci_local_dir: where scripts/setup-host installs gitlab-ci-local, keyed by
+# ci/package-lock.json (so that clones share it).
+ci_local_dir() {
+    printf '%s/gitlab-ci-local/%s\n' "$CACHE" \
+        "$(cat "$TOP/ci/package.json" "$TOP/ci/package-lock.json" | sha256sum | cut -c1-16)"
+}
