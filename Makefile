@@ -63,8 +63,9 @@ lint:
 	scripts/lint-series
 
 ## check: all tests; ends with 'N passed, N failed, N skipped'
+##   (T='PATTERN...' runs only the tests whose names contain a PATTERN)
 check:
-	scripts/check
+	scripts/check $(T)
 
 ## report: the timing report of the last run
 report:
