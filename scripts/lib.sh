@@ -110,6 +110,22 @@ run_logged() {
     return $rc
 }
 
+# Keys: a prepared tree, a build and the images are re-used while the key of
+# their declared inputs is unchanged, so that deciding to skip costs
+# milliseconds.  Keys hash contents, never paths: the same inputs give the
+# same key whichever way a script was called and wherever the clone is.
+# file_hashes FILE...: "sha256 basename" per file.
+file_hashes() {
+    local f
+    for f; do printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f##*/}"; done
+}
+# toolchain TOOL...: the version line of each tool (a compiler upgrade
+# changes the key).
+toolchain() {
+    local t
+    for t; do printf '%s: %s\n' "$t" "$("$t" --version 2>/dev/null | head -n 1)"; done
+}
+
 # series_patches SERIES: the patch names a quilt series file lists.
 series_patches() { sed -e 's/#.*//' "$1" | awk 'NF { print $1 }'; }
 
