@@ -5,7 +5,8 @@ SHELL := /bin/bash
 TREES := qemu xen
 
 .PHONY: all setup fetch prepare prepare-pristine build images images-arm64 \
-	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local clean help
+	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local export-git \
+	clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
 all: images
@@ -66,6 +67,10 @@ lint:
 ##   (T='PATTERN...' runs only the tests whose names contain a PATTERN)
 check:
 	scripts/check $(T)
+
+## export-git: the queue as git histories for vendors, out/export/{qemu,xen}
+export-git: fetch
+	for t in $(TREES); do scripts/export-git $$t || exit; done
 
 ## report: the timing report of the last run
 report:
