@@ -6,6 +6,7 @@ TREES := qemu xen
 
 .PHONY: all setup fetch prepare prepare-pristine build images images-arm64 \
 	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local export-git \
+	upstream-mail \
 	clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
@@ -71,6 +72,11 @@ check:
 ## export-git: the queue as git histories for vendors, out/export/{qemu,xen}
 export-git: fetch
 	for t in $(TREES); do scripts/export-git $$t || exit; done
+
+## upstream-mail: the "meant for upstream" patches as mails for the lists,
+##   out/upstream-mail/{qemu,xen} (TREE=qemu or TREE=xen for one)
+upstream-mail: fetch prepare-pristine
+	for t in $(or $(TREE),$(TREES)); do scripts/upstream-mail $$t || exit; done
 
 ## report: the timing report of the last run
 report:
