@@ -6,7 +6,7 @@ TREES := qemu xen
 
 .PHONY: all setup fetch prepare prepare-pristine build images images-arm64 \
 	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local export-git \
-	upstream-mail \
+	upstream-mail debian-source \
 	clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
@@ -77,6 +77,11 @@ export-git: fetch
 ##   out/upstream-mail/{qemu,xen} (TREE=qemu or TREE=xen for one)
 upstream-mail: fetch prepare-pristine
 	for t in $(or $(TREE),$(TREES)); do scripts/upstream-mail $$t || exit; done
+
+## debian-source: Debian source packages with our series added,
+##   out/debian-source/*.dsc
+debian-source: fetch
+	for t in $(TREES); do scripts/debian-source $$t || exit; done
 
 ## report: the timing report of the last run
 report:
