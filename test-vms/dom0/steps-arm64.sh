@@ -219,6 +219,25 @@ step_domctl() {
     xl destroy domctl-guest
 }
 
+# dom0 with more vCPUs than the host's first redistributor region holds
+# gets several regions (QEMU's virt has a second, high one): the domctl
+# must report each of them, by index, as dom0's device tree gives them.
+step_domctl_regions() {
+    node=$(dom0_gic_node)
+    if [ -z "$node" ]; then
+        result domctl-regions FAIL "no GIC node in dom0's /proc/device-tree"
+        return
+    fi
+    tap_step domctl-regions test-arm-configure-domain --host-layout --dt "$node" 0 "v$HOST_GIC"
+    n=$(echo "$out" | sed -n 's/^# GICR region 0 of \([0-9]*\):.*/\1/p')
+    dt=$(echo "$out" | grep -c '^# GICR region .* = device tree reg')
+    if [ "${n:-0}" -ge 2 ] && [ "$dt" = "$n" ]; then
+        result domctl-regions-count PASS "$n redistributor regions reported, each equal to dom0's device tree: $(echo "$out" | sed -n 's/^# GICR region \(.*\) = device tree.*/\1/p' | tr '\n' ';')"
+    else
+        result domctl-regions-count FAIL "expected at least 2 regions, each matching the device tree (got ${n:-none}, $dt matching)"
+    fi
+}
+
 # Our tools on the hypervisor built without our series: the domctl does not
 # exist (ENOSYS; with FLASK enforcing, its policy denies the unknown domctl:
 # EPERM), xl still builds the guests, with a warning.
