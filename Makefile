@@ -22,10 +22,11 @@ fetch:
 	scripts/fetch
 
 ## prepare: unpack both trees, apply Debian's patches and our series (and
-##   QEMU with Debian's patches alone, the reference for the timing report)
+##   both with Debian's patches alone: the references our series is run
+##   against)
 prepare: fetch
 	for t in $(TREES); do scripts/prepare $$t || exit; done
-	scripts/prepare --base qemu
+	for t in $(TREES); do scripts/prepare --base $$t || exit; done
 
 ## prepare-pristine: apply our series to the upstream trees alone
 prepare-pristine: fetch
@@ -38,9 +39,10 @@ build: prepare
 ## images: the boot-test images (dom0, guests) from the build
 images: images-arm64 images-x86_64
 
-## images-arm64: build Xen for arm64 alone, and its boot-test images
+## images-arm64: build Xen for arm64 alone (and the hypervisor without our
+##   series), and its boot-test images
 images-arm64: prepare
-	scripts/build xen-arm64
+	scripts/build xen-arm64 xen-arm64-base
 	scripts/images arm64
 
 ## images-x86_64: build Xen for x86_64 and both QEMUs alone, and their images
