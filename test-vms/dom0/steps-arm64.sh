@@ -277,3 +277,41 @@ step_flask_denied() {
         result flask-denied-dom0 FAIL "something was left behind or dom0 is broken"
     fi
 }
+
+# A careless or hostile toolstack: XEN_DOMCTL_arm_configure_domain with
+# random and boundary contents (test-vms/dom0-tools/domctl-fuzz.c) about
+# dom0, a paused guest and a guest destroyed while the calls go on.  Every
+# answer must be one the ABI documents, the well-formed answer must not
+# change, and Xen and dom0 must keep working.  The seed is xq.seed= on
+# dom0's command line (dom0_args in a scenario), else a fixed one: a
+# failing run is replayed with the seed it prints.
+step_domctl_fuzz() {
+    seed=$(arg xq.seed)
+    seed=${seed:-20261130}
+    step_gic_guest_config
+    for g in fuzz-guest fuzz-dying; do
+        sed "s/^name = .*/name = \"$g\"/" /tmp/gic-guest.cfg >/tmp/$g.cfg
+        if ! xl create -p /tmp/$g.cfg >/tmp/$g.log 2>&1; then
+            result domctl-fuzz FAIL "xl create -p $g failed: $(tail -n 1 /tmp/$g.log)"
+            return
+        fi
+    done
+    (sleep 2; xl destroy fuzz-dying) &
+    out=$(/xq/bin/domctl-fuzz "$seed" 100000 0 "$(xl domid fuzz-guest)" "$(xl domid fuzz-dying)" 2>&1)
+    rc=$?
+    wait
+    echo "$out" | sed 's/^/# /'
+    if [ $rc -eq 0 ]; then
+        result domctl-fuzz PASS "$(echo "$out" | tail -n 1); answers: $(echo "$out" | sed -n 's/^errno [0-9]* (\(.*\)): \([0-9]*\)$/\1 \2/p' | tr '\n' ';')"
+    else
+        result domctl-fuzz FAIL "$(echo "$out" | grep -m1 -E 'undocumented|changed|fails') (seed $seed)"
+    fi
+    rate=$(echo "$out" | sed -n 's/.*, \([0-9]*\) calls\/s$/\1/p')
+    [ -z "$rate" ] || measured domctl-fuzz-calls-per-s "$rate"
+    if xl list fuzz-guest >/dev/null 2>&1 && xl destroy fuzz-guest && ! xl domid fuzz-dying >/dev/null 2>&1 &&
+        [ "$(xl list | grep -c .)" -eq 2 ]; then
+        result domctl-fuzz-dom0 PASS "dom0 and xl work on; the guests are gone"
+    else
+        result domctl-fuzz-dom0 FAIL "after the fuzzing: $(xl list 2>&1 | tr '\n' ';')"
+    fi
+}
