@@ -4,11 +4,11 @@
 DISK=/root/disk.img
 dd if=/dev/zero of="$DISK" bs=1M count=8 2>/dev/null
 
-# hvm_run NAME SECONDS: create an HVM guest from the config on stdin plus
-# the settings every test guest needs; wait for it to power off.  Its
-# serial output lands in /var/log/xen/guest-NAME.log, its device model's
-# log in /var/log/xen/qemu-dm-NAME.log.
-hvm_run() {
+# hvm_cfg NAME: write /tmp/NAME.cfg, the config on stdin plus the settings
+# every test guest needs.  Its serial output lands in
+# /var/log/xen/guest-NAME.log, its device model's log in
+# /var/log/xen/qemu-dm-NAME.log.
+hvm_cfg() {
     {
         cat
         cat <<EOC
@@ -25,11 +25,22 @@ on_crash = "destroy"
 tsc_mode = "native"
 EOC
     } >"/tmp/$1.cfg"
+}
+
+# hvm_create NAME: start the guest of /tmp/NAME.cfg.
+hvm_create() {
     if ! xl create "/tmp/$1.cfg"; then
         tail -n 20 "/var/log/xen/qemu-dm-$1.log" 2>/dev/null | sed "s/^/$1-dm| /"
         result "$1" FAIL "xl create failed"
         return 1
     fi
+}
+
+# hvm_run NAME SECONDS: create an HVM guest from the config on stdin (see
+# hvm_cfg); wait for it to power off.
+hvm_run() {
+    hvm_cfg "$1"
+    hvm_create "$1" || return 1
     if ! wait_gone "$1" "$2"; then
         result "$1" FAIL "the guest did not power off in $2 s"
         tail -n 20 "/var/log/xen/qemu-dm-$1.log" | sed "s/^/$1-dm| /"
@@ -257,6 +268,114 @@ step_flood_base() {
     else
         result flood-base FAIL "sent ${sent:-?} bytes; guest log lines in $dm: $(grep -c 'guest log:' "$dm")"
     fi
+}
+
+# Hostile floods of the driver log: newlines alone, one-character lines,
+# lines of control bytes, lines of 0xff and NUL bytes, and 1 MiB without a
+# newline; with the default bucket, each flood in a fresh guest (its
+# device model starts with a full bucket), and with a small bucket (512
+# bytes, 256 B/s), all five in one guest that pauses long enough between
+# them for the bucket to be full again.  Dom0 watches the guest's marker
+# lines and takes the size of the device model's log at each, so that
+# each flood gets its own window.  For each flood: the guest was never
+# blocked (it wrote every byte and went on), the device model's log grew
+# in that window by at most bucket + rate x window + one notice of at
+# most 128 bytes (and the prefix) per suppression episode, and nothing
+# raw (no control byte, 0xff or NUL) reached the log file.
+HOSTILE_FLOODS="empty:4096 onechar:8192 ctl:65536 ffnul:65536 unterminated:1048576"
+HOSTILE_SMALL_BUCKET=512
+HOSTILE_SMALL_RATE=256
+
+# hostile_guest NAME CFG BUCKET RATE PAUSE-MS XL-LINE FLOOD...: run the
+# freestanding guest NAME on the floods (KIND:BYTES); results NAME (the
+# guest's verdict), NAME-nothing-raw, and per flood
+# hostile-KIND-CFG-not-blocked and hostile-KIND-CFG-bounded, with an
+# XQ-BOUND line.
+hostile_guest() {
+    name=$1 cfg=$2 bucket=$3 rate=$4 pause=$5 dmargs=$6
+    shift 6
+    log=/var/log/xen/guest-$name.log dm=/var/log/xen/qemu-dm-$name.log
+    hvm_cfg "$name" <<EOC
+memory = 32
+kernel = "/xq/guests/xq-platform-guest.elf"
+extra = "xq.tests=magic,hostile xq.hostile=$(echo "$*" | tr ' ' '+') xq.hostile-pause=$pause"
+$dmargs
+EOC
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    hvm_create "$name" || return
+    # Poll for the marker lines; record "KIND start|done UPTIME DM-SIZE".
+    # Cheaply: dom0's one vCPU also runs the device model under test, so
+    # one process per poll while nothing changes, and no xl until the
+    # guest has said its last word.
+    : >"/tmp/$name.marks"
+    seen=0 i=0 last=0
+    while [ $i -lt 1500 ]; do
+        i=$((i + 1))
+        sleep 0.2
+        # Whole lines only: the guest may be half-way through one.
+        lines=$(wc -l <"$log" 2>/dev/null)
+        [ "${lines:-0}" -ne "$last" ] || continue
+        last=$lines
+        n=$(head -n "$lines" "$log" | grep -c '^info: hostile-\(start\|done\) ')
+        if [ "$n" -gt "$seen" ]; then
+            now=$(cut -d' ' -f1 /proc/uptime) size=$(wc -c <"$dm")
+            head -n "$lines" "$log" | grep '^info: hostile-\(start\|done\) ' | sed -n "$((seen + 1)),${n}p" |
+                sed "s/^info: hostile-\([a-z]*\) kind=\([a-z]*\) .*/\2 \1 $now $size/" >>"/tmp/$name.marks"
+            seen=$n
+        fi
+        head -n "$lines" "$log" | grep -q '^Test result: ' && break
+    done
+    wait_gone "$name" 30 || result "$name" FAIL "the guest did not power off"
+    ELAPSED=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+    sed "s/^/$name| /" "$log"
+    sed "s/^/$name-marks| /" "/tmp/$name.marks"
+    plen=$(grep -m1 'xen-platform: ' "$dm" | sed 's/xen-platform: .*//' | tr -d '\n' | wc -c)
+    for f in "$@"; do
+        kind=${f%%:*} bytes=${f#*:} check=hostile-$kind-$cfg
+        if grep -q "^info: hostile-done kind=$kind bytes=$bytes " "$log"; then
+            result "$check-not-blocked" PASS "the guest wrote its $bytes bytes and went on (guest ${ELAPSED}s in all)"
+        else
+            result "$check-not-blocked" FAIL "the guest did not finish its $bytes bytes"
+        fi
+        set -- $(awk -v k="$kind" '$1 == k && $2 == "start" { a = $3; s = $4 } $1 == k && $2 == "done" { b = $3; e = $4 }
+            END { if (a != "" && b != "") print a, s, b, e }' "/tmp/$name.marks")
+        if [ $# -ne 4 ]; then
+            result "$check-bounded" FAIL "dom0 saw no start and done markers for $kind"
+            continue
+        fi
+        grew=$(($4 - $2))
+        episodes=$(tail -c +$(($2 + 1)) "$dm" | head -c "$grew" | grep -c 'rate limit reached')
+        bound=$(awk -v b="$bucket" -v r="$rate" -v a="$1" -v z="$3" -v e="$episodes" -v p="$plen" \
+            'BEGIN { printf "%d", b + r * (z - a) + e * (p + 128 + 1) }')
+        echo "XQ-BOUND $check $grew $bound"
+        # A window of no time would prove nothing; a flood of lines that
+        # never fit a small bucket may rightly add nothing.
+        if awk -v a="$1" -v z="$3" 'BEGIN { exit !(z > a) }' && [ "$grew" -le "$bound" ]; then
+            result "$check-bounded" PASS "the log grew $grew bytes for $bytes guest bytes <= $bucket + $rate B/s x $(awk -v a="$1" -v z="$3" 'BEGIN { printf "%.1f", z - a }')s + $episodes notice(s) = $bound"
+        else
+            result "$check-bounded" FAIL "the log grew $grew bytes for $bytes guest bytes, bound $bound"
+        fi
+    done
+    raw=$(tr -d '\n\t -~' <"$dm" | wc -c)
+    if [ "$raw" -eq 0 ]; then
+        result "$name-nothing-raw" PASS "no byte outside printable ASCII in the $(wc -c <"$dm")-byte log"
+    else
+        result "$name-nothing-raw" FAIL "$raw raw bytes in $dm"
+    fi
+    if grep -q '^Test result: SUCCESS' "$log" && ! grep -q '^FAIL' "$log"; then
+        result "$name" PASS "$(grep -c '^PASS' "$log") checks passed in the guest (${ELAPSED}s)"
+    else
+        result "$name" FAIL "the guest failed: $(grep -m1 '^FAIL' "$log")"
+    fi
+}
+
+step_hostile() {
+    for f in $HOSTILE_FLOODS; do
+        hostile_guest "hostile-${f%%:*}" default 131072 256 500 "" "$f"
+    done
+    hostile_guest hostile-small small "$HOSTILE_SMALL_BUCKET" "$HOSTILE_SMALL_RATE" 2500 \
+        "device_model_args = [ \"-global\", \"xen-platform.log-bucket-size=$HOSTILE_SMALL_BUCKET\", \"-global\", \"xen-platform.log-refill-rate=$HOSTILE_SMALL_RATE\" ]" \
+        $HOSTILE_FLOODS
 }
 
 # Unplug of each device class, checked by the guest rescanning PCI config
