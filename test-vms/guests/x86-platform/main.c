@@ -444,6 +444,17 @@ static int have_tsc(void)
     return (d >> 4) & 1;
 }
 
+/* "tsc-cycles=C" (or "none" without a TSC) and the end of the line */
+static void pr_cycles(int tsc, uint64_t t0, uint64_t t1)
+{
+    pr("tsc-cycles=");
+    if (tsc)
+        pr_u64(t1 - t0);
+    else
+        pr("none");
+    pr("\n");
+}
+
 static void test_flood(void)
 {
     static char line[4096];
@@ -473,12 +484,8 @@ static void test_flood(void)
     }
     if (tsc)
         t1 = rdtsc();
-    pr("info: flood-done bytes=%u lines=%u tsc-cycles=", cfg.flood, lines);
-    if (tsc)
-        pr_u64(t1 - t0);
-    else
-        pr("none");
-    pr("\n");
+    pr("info: flood-done bytes=%u lines=%u ", cfg.flood, lines);
+    pr_cycles(tsc, t0, t1);
     delay_ms(cfg.flood_wait);
     sfmt(marker, sizeof(marker), "xq-flood-after %s\n", cfg.token);
     log_str(marker);
@@ -579,12 +586,8 @@ static void test_hostile(void)
         }
         if (tsc)
             t1 = rdtsc();
-        pr("info: hostile-done kind=%s bytes=%u tsc-cycles=", kind, bytes);
-        if (tsc)
-            pr_u64(t1 - t0);
-        else
-            pr("none");
-        pr("\n");
+        pr("info: hostile-done kind=%s bytes=%u ", kind, bytes);
+        pr_cycles(tsc, t0, t1);
         delay_ms(cfg.hostile_pause);
         sfmt(what, sizeof(what), "hostile: %u bytes of %s written", bytes,
              kind);
