@@ -5,7 +5,9 @@ SHELL := /bin/bash
 TREES := qemu xen
 
 .PHONY: all setup fetch prepare prepare-pristine build images images-arm64 \
-	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local clean help
+	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local export-git \
+	upstream-mail debian-source \
+	clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
 all: images
@@ -20,10 +22,11 @@ fetch:
 	scripts/fetch
 
 ## prepare: unpack both trees, apply Debian's patches and our series (and
-##   QEMU with Debian's patches alone, the reference for the timing report)
+##   both with Debian's patches alone: the references our series is run
+##   against)
 prepare: fetch
 	for t in $(TREES); do scripts/prepare $$t || exit; done
-	scripts/prepare --base qemu
+	for t in $(TREES); do scripts/prepare --base $$t || exit; done
 
 ## prepare-pristine: apply our series to the upstream trees alone
 prepare-pristine: fetch
@@ -36,9 +39,10 @@ build: prepare
 ## images: the boot-test images (dom0, guests) from the build
 images: images-arm64 images-x86_64
 
-## images-arm64: build Xen for arm64 alone, and its boot-test images
+## images-arm64: build Xen for arm64 alone (and the hypervisor without our
+##   series), and its boot-test images
 images-arm64: prepare
-	scripts/build xen-arm64
+	scripts/build xen-arm64 xen-arm64-base
 	scripts/images arm64
 
 ## images-x86_64: build Xen for x86_64 and both QEMUs alone, and their images
@@ -63,8 +67,23 @@ lint:
 	scripts/lint-series
 
 ## check: all tests; ends with 'N passed, N failed, N skipped'
+##   (T='PATTERN...' runs only the tests whose names contain a PATTERN)
 check:
-	scripts/check
+	scripts/check $(T)
+
+## export-git: the queue as git histories for vendors, out/export/{qemu,xen}
+export-git: fetch
+	for t in $(TREES); do scripts/export-git $$t || exit; done
+
+## upstream-mail: the "meant for upstream" patches as mails for the lists,
+##   out/upstream-mail/{qemu,xen} (TREE=qemu or TREE=xen for one)
+upstream-mail: fetch prepare-pristine
+	for t in $(or $(TREE),$(TREES)); do scripts/upstream-mail $$t || exit; done
+
+## debian-source: Debian source packages with our series added,
+##   out/debian-source/*.dsc
+debian-source: fetch
+	for t in $(TREES); do scripts/debian-source $$t || exit; done
 
 ## report: the timing report of the last run
 report:

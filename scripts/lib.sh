@@ -24,6 +24,43 @@ PINS_DIR=${XQ_PINS_DIR:-$TOP/pins}
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 
+# Signals: a script interrupted by SIGINT, SIGTERM or SIGHUP first stops
+# every process it started (builds, boots, tests: the whole tree below it,
+# whatever their process groups), removes what it registered in CLEANUP, and
+# then dies of the same signal, so that its caller sees why.  Background
+# workers (stage, run_logged) would otherwise outlive it.
+CLEANUP=()
+descendants() {
+    local p
+    for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        descendants "$p"
+        echo "$p"
+    done
+}
+on_signal() {
+    local pids round me=$BASHPID
+    trap '' INT TERM HUP
+    for round in 1 2 3; do
+        pids=$(descendants "$me")
+        [ -n "$pids" ] || break
+        # shellcheck disable=SC2086
+        kill -TERM $pids 2>/dev/null || true
+        sleep 1
+    done
+    pids=$(descendants "$me")
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+    [ ${#CLEANUP[@]} -eq 0 ] || rm -rf -- "${CLEANUP[@]}"
+    printf '%s: interrupted (SIG%s): stopped what it had started\n' "$PROG" "$1" >&2
+    trap - "$1"
+    kill -"$1" "$me"
+}
+for _sig in INT TERM HUP; do
+    # shellcheck disable=SC2064
+    trap "on_signal $_sig" "$_sig"
+done
+unset _sig
+
 need() {
     local t missing=()
     for t in "$@"; do
@@ -71,6 +108,59 @@ run_logged() {
         msg "failed (rc=$rc), full log: $log"
     fi
     return $rc
+}
+
+# Keys: a prepared tree, a build and the images are re-used while the key of
+# their declared inputs is unchanged, so that deciding to skip costs
+# milliseconds.  Keys hash contents, never paths: the same inputs give the
+# same key whichever way a script was called and wherever the clone is.
+# file_hashes FILE...: "sha256 basename" per file.
+file_hashes() {
+    local f
+    for f; do printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f##*/}"; done
+}
+# toolchain TOOL...: the version line of each tool (a compiler upgrade
+# changes the key).
+toolchain() {
+    local t
+    for t; do printf '%s: %s\n' "$t" "$("$t" --version 2>/dev/null | head -n 1)"; done
+}
+
+# series_patches SERIES: the patch names a quilt series file lists.
+series_patches() { sed -e 's/#.*//' "$1" | awk 'NF { print $1 }'; }
+
+# tree_changes DIR: what was done by hand to a tree scripts/prepare made,
+# one line each: "unapplied: ..." when quilt's applied patches are not the
+# whole series (a 'quilt pop', say), and "changed: FILE" for every file
+# modified since.  Candidates are found by modification time (a walk of the
+# tree's inodes: nothing is read); a file the patches touch is a change only
+# if it differs from its sha256 in .xq-manifest, so that popping and pushing
+# again is not one.  Prints nothing for an intact tree.
+tree_changes() {
+    local dir=$1 want have
+    [ -f "$dir/.xq-prepared" ] || return 0
+    if [ -f "$dir/.xq-series" ]; then
+        want=$(series_patches "$(cat "$dir/.xq-series")" | tr '\n' ' ')
+        have=$(cat "$dir/.pc/applied-patches" 2>/dev/null | tr '\n' ' ')
+        [ "$want" = "$have" ] ||
+            echo "unapplied: quilt has $(wc -w <<<"$have") of the series' $(wc -w <<<"$want") patches applied"
+    fi
+    (cd "$dir" && find . \( -path ./.pc -o -path ./.pc-debian -o -path ./patches \) -prune \
+        -o -newer .xq-prepared ! -name '.xq-*' -type f -print | sed 's#^\./##' | sort |
+        while IFS= read -r f; do
+            grep -qxF "$(sha256sum "$f")" .xq-manifest 2>/dev/null || printf 'changed: %s\n' "$f"
+        done)
+}
+
+# write_manifest: in a prepared tree, the sha256 of every file a quilt patch
+# (Debian's or ours) touches, for tree_changes.
+write_manifest() {
+    local pcs=()
+    [ ! -d .pc ] || pcs+=(.pc)
+    [ ! -d .pc-debian ] || pcs+=(.pc-debian)
+    [ ${#pcs[@]} -gt 0 ] || { : >.xq-manifest; return 0; }
+    find "${pcs[@]}" -mindepth 2 -type f | cut -d/ -f3- | sort -u |
+        while IFS= read -r f; do [ ! -f "$f" ] || sha256sum "$f"; done >.xq-manifest
 }
 
 # pinned_deb PACKAGE VERSION ARCH: the file name of a pins/debs row in the

@@ -22,12 +22,16 @@ expect_failure() {
     ok "'${*##*/}' fails as it should"
 }
 
+# tmpdir VAR: a new temporary folder in VAR, removed when the test exits,
+# also when it is interrupted (lib.sh's signal handling runs the EXIT trap).
+# It must run in the test's own shell, not in $(...), or the trap would fire
+# when that subshell ends.
 tmpdir() {
-    local d
-    d=$(mktemp -d "${TMPDIR:-/tmp}/xq-test.XXXXXX")
+    local _d
+    _d=$(mktemp -d "${TMPDIR:-/tmp}/xq-test.XXXXXX")
     # shellcheck disable=SC2064
-    trap "rm -rf '$d'" EXIT
-    printf '%s\n' "$d"
+    trap "rm -rf '$_d'" EXIT
+    printf -v "$1" '%s' "$_d"
 }
 
 # check_file PATH 'file(1) pattern'

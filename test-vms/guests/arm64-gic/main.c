@@ -5,6 +5,11 @@
  *
  *   xq.gic=2|3 xq.gicd=BASE,SIZE xq.gicc=BASE,SIZE   (v2)
  *   xq.gic=3   xq.gicd=BASE,SIZE xq.gicr=BASE,SIZE   (v3)
+ *              [xq.stride=STRIDE|none]
+ *
+ * xq.stride: the GIC node must carry "redistributor-stride" = STRIDE, read
+ * as Linux's of_property_read_u64() does (a u64, 8 bytes), or (none) must
+ * not carry it; without xq.stride the property is not checked.
  *
  * One "PASS: ..." or "FAIL: ..." line per check, then exactly one
  * "Test result: SUCCESS|FAILURE" line, then PSCI SYSTEM_OFF.
@@ -31,6 +36,8 @@ struct range {
 struct expect {
     unsigned int gic;
     struct range gicd, gicc, gicr;
+    int stride_given;           /* xq.stride= was on the command line */
+    uint64_t stride;            /* its value, 0 for "none" */
 };
 
 static unsigned int failures;
@@ -98,6 +105,17 @@ static int parse_args(const char *args, struct expect *e)
             return -1;
         else if (!strncmp(p, "xq.gicr=", 8) && parse_range(p + 8, &e->gicr))
             return -1;
+        else if (!strncmp(p, "xq.stride=", 10)) {
+            char *end;
+
+            e->stride_given = 1;
+            if (!strncmp(p + 10, "none", 4))
+                end = (char *)p + 14;
+            else
+                e->stride = strtoul(p + 10, &end, 0);
+            if ((*end != ' ' && *end != '\0') || (end != p + 14 && !e->stride))
+                return -1;
+        }
     }
     if (e->gic == 2)
         return (e->gicd.size && e->gicc.size) ? 0 : -1;
@@ -113,6 +131,34 @@ static uint64_t read_cells(const fdt32_t *p, int n)
     while (n--)
         v = (v << 32) | fdt32_to_cpu(*p++);
     return v;
+}
+
+/*
+ * "redistributor-stride" as Linux reads it: of_property_read_u64() wants at
+ * least 8 bytes (a 4-byte cell makes it fail, and Linux then ignores the
+ * property) and takes the first 8 as a big-endian u64; the binding says a
+ * u64, so exactly 8.  Property values are only 4-byte aligned: fdt64_ld().
+ */
+static void check_stride(const void *fdt, int node, uint64_t want)
+{
+    const fdt64_t *p;
+    int len;
+
+    p = fdt_getprop(fdt, node, "redistributor-stride", &len);
+    if (!want) {
+        check(p == NULL, "dt: no redistributor-stride property");
+        return;
+    }
+    check(p != NULL, "dt: a redistributor-stride property");
+    if (!p)
+        return;
+    check_val("dt: redistributor-stride is a u64 (8 bytes)", len, 8);
+    if (len < 8)
+        return;
+    puts_uart("xq-gic-guest: redistributor-stride (u64) = ");
+    puthex(fdt64_ld(p));
+    puts_uart("\n");
+    check_val("dt: redistributor-stride (u64)", fdt64_ld(p), want);
 }
 
 static void check_node(const void *fdt, const struct expect *e)
@@ -153,6 +199,8 @@ static void check_node(const void *fdt, const struct expect *e)
               read_cells(reg, ac), second->base);
     check_val(e->gic == 3 ? "dt: redistributor size" : "dt: CPU interface size",
               read_cells(reg + ac, sc), second->size);
+    if (e->stride_given)
+        check_stride(fdt, node, e->stride);
 }
 
 static void probe_gic(const struct expect *e)
