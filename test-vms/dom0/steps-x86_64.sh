@@ -4,11 +4,11 @@
 DISK=/root/disk.img
 dd if=/dev/zero of="$DISK" bs=1M count=8 2>/dev/null
 
-# hvm_run NAME SECONDS: create an HVM guest from the config on stdin plus
-# the settings every test guest needs; wait for it to power off.  Its
-# serial output lands in /var/log/xen/guest-NAME.log, its device model's
-# log in /var/log/xen/qemu-dm-NAME.log.
-hvm_run() {
+# hvm_cfg NAME: write /tmp/NAME.cfg, the config on stdin plus the settings
+# every test guest needs.  Its serial output lands in
+# /var/log/xen/guest-NAME.log, its device model's log in
+# /var/log/xen/qemu-dm-NAME.log.
+hvm_cfg() {
     {
         cat
         cat <<EOC
@@ -25,11 +25,22 @@ on_crash = "destroy"
 tsc_mode = "native"
 EOC
     } >"/tmp/$1.cfg"
+}
+
+# hvm_create NAME: start the guest of /tmp/NAME.cfg.
+hvm_create() {
     if ! xl create "/tmp/$1.cfg"; then
         tail -n 20 "/var/log/xen/qemu-dm-$1.log" 2>/dev/null | sed "s/^/$1-dm| /"
         result "$1" FAIL "xl create failed"
         return 1
     fi
+}
+
+# hvm_run NAME SECONDS: create an HVM guest from the config on stdin (see
+# hvm_cfg); wait for it to power off.
+hvm_run() {
+    hvm_cfg "$1"
+    hvm_create "$1" || return 1
     if ! wait_gone "$1" "$2"; then
         result "$1" FAIL "the guest did not power off in $2 s"
         tail -n 20 "/var/log/xen/qemu-dm-$1.log" | sed "s/^/$1-dm| /"
@@ -97,17 +108,23 @@ EOC
 # Blacklisting through xenstore, seen by the freestanding guest: a
 # blacklisted build of "experimental" gets 0xd249, another build 0x49d2,
 # and a build number sent before any product number never blacklists.
+# The device model says so: a warning for the refusal (on by default),
+# trace events for the routine outcomes and a guest error for the build
+# sent too early, which these guests' device models are asked to print.
+BL_DM_ARGS='device_model_args = [ "-trace", "xen_platform_driver_*", "-d", "guest_errors" ]'
 step_blacklist() {
     xenstore-write /mh/driver-blacklist/experimental/7 ""
-    platform_guest bl-hit "xq.tests=magic,build-first,handshake xq.product=0xffff xq.build=7 xq.expect-magic=0xd249"
-    platform_guest bl-miss "xq.tests=magic,handshake xq.product=0xffff xq.build=8 xq.expect-magic=0x49d2"
-    grep -h 'guest PV drivers' /var/log/xen/qemu-dm-bl-hit.log /var/log/xen/qemu-dm-bl-miss.log | sed 's/^/dm| /'
-    if grep -q 'experimental build 7 is blacklisted' /var/log/xen/qemu-dm-bl-hit.log &&
-       grep -q 'without a product number, not blacklisted' /var/log/xen/qemu-dm-bl-hit.log &&
-       grep -q 'experimental build 8, not blacklisted' /var/log/xen/qemu-dm-bl-miss.log; then
-        result bl-dm-log PASS "the device model logged each decision"
+    platform_guest bl-hit "xq.tests=magic,build-first,handshake xq.product=0xffff xq.build=7 xq.expect-magic=0xd249" "$BL_DM_ARGS"
+    platform_guest bl-miss "xq.tests=magic,handshake xq.product=0xffff xq.build=8 xq.expect-magic=0x49d2" "$BL_DM_ARGS"
+    grep -h 'xen_platform_driver\|xen-platform: ' /var/log/xen/qemu-dm-bl-hit.log /var/log/xen/qemu-dm-bl-miss.log | sed 's/^/dm| /'
+    if grep -q 'warning: xen-platform: guest PV drivers experimental build 7 refused: blacklisted by /mh/driver-blacklist/experimental/7' /var/log/xen/qemu-dm-bl-hit.log &&
+       grep -q 'xen_platform_driver_blacklisted experimental build 7 is blacklisted' /var/log/xen/qemu-dm-bl-hit.log &&
+       grep -q 'xen-platform: PV driver build 7 written before a product number, not checked' /var/log/xen/qemu-dm-bl-hit.log &&
+       grep -q 'xen_platform_driver_not_blacklisted experimental build 8 is not blacklisted' /var/log/xen/qemu-dm-bl-miss.log &&
+       ! grep -q 'warning: .*refused' /var/log/xen/qemu-dm-bl-miss.log; then
+        result bl-dm-log PASS "the refusal as a warning, the other outcomes as trace events and a guest error"
     else
-        result bl-dm-log FAIL "the device model's log lacks a blacklist decision"
+        result bl-dm-log FAIL "the device model's log lacks a blacklist decision (see dm| lines)"
     fi
     xenstore-rm /mh/driver-blacklist/experimental/7
 }
@@ -151,6 +168,23 @@ step_log() {
     fi
 }
 
+# host_bound NAME BUCKET RATE: what the guest NAME made its device model
+# write, in bytes as written (prefix, escapes, newlines, notices: every
+# line the device model wrote on the guest's behalf), as CAUSED; the bound
+# bucket + rate x the guest's whole lifetime (ELAPSED) + one notice of at
+# most 128 bytes besides the prefix per suppression episode, as BOUND;
+# the episodes as EPISODES.  Prints "XQ-BOUND NAME CAUSED BOUND" for the
+# timing report.
+host_bound() {
+    dm=/var/log/xen/qemu-dm-$1.log
+    CAUSED=$(grep 'xen-platform: ' "$dm" | wc -c)
+    EPISODES=$(grep -c 'rate limit reached' "$dm")
+    plen=$(grep -m1 'xen-platform: ' "$dm" | sed 's/xen-platform: .*//' | tr -d '\n' | wc -c)
+    BOUND=$(awk -v b="$2" -v r="$3" -v t="$ELAPSED" -v e="$EPISODES" -v p="$plen" \
+        'BEGIN { printf "%d", b + r * t + e * (p + 128 + 1) }')
+    echo "XQ-BOUND $1 $CAUSED $BOUND"
+}
+
 # A flood under a small bucket: the guest is never blocked, the log grows
 # by at most bucket + rate x elapsed (plus notices), the suppression is
 # accounted for, and lines appear again once tokens refill.
@@ -182,19 +216,19 @@ step_flood() {
     # newline included) but the marker sent after the flood; the flood is
     # printable, so escaping does not change its length.
     logged=$(sed -n 's/.*xen-platform: guest log: //p' "$dm" | grep -v "^xq-flood-after F$$" | wc -c)
-    bound=$(awk -v b="$FLOOD_BUCKET" -v r="$FLOOD_RATE" -v t="$ELAPSED" 'BEGIN { printf "%d", b + r * t }')
+    host_bound flood-guest "$FLOOD_BUCKET" "$FLOOD_RATE"
     flood_sent flood-guest
     sent=$SENT
-    echo "flood: sent ${sent:-?} bytes, logged $logged bytes of flood lines in ${ELAPSED}s, bound $bound"
+    echo "flood: sent ${sent:-?} bytes, logged $logged bytes of flood lines in ${ELAPSED}s; the host log took $CAUSED bytes for it, bound $BOUND"
     if [ -n "$sent" ] && [ "$sent" -ge "$FLOOD_BYTES" ]; then
         result flood-not-blocked PASS "the guest wrote $sent bytes and went on (${ELAPSED}s for the whole guest)"
     else
         result flood-not-blocked FAIL "the guest did not finish its flood"
     fi
-    if [ "$logged" -le "$bound" ] && [ "$logged" -gt 0 ]; then
-        result flood-bounded PASS "$logged bytes logged <= bucket $FLOOD_BUCKET + $FLOOD_RATE B/s x ${ELAPSED}s = $bound"
+    if [ "$CAUSED" -le "$BOUND" ] && [ "$logged" -gt 0 ]; then
+        result flood-bounded PASS "$CAUSED bytes of host log <= bucket $FLOOD_BUCKET + $FLOOD_RATE B/s x ${ELAPSED}s + $EPISODES notice(s) = $BOUND"
     else
-        result flood-bounded FAIL "$logged bytes logged, bound $bound"
+        result flood-bounded FAIL "$CAUSED bytes of host log ($logged of flood lines), bound $BOUND"
     fi
     # Every flood byte is either logged or counted in a suppression notice.
     dropped=$(grep -oE '[0-9]+ byte\(s\) suppressed' "$dm" | awk '{ s += $1 } END { print s + 0 }')
@@ -234,6 +268,114 @@ step_flood_base() {
     else
         result flood-base FAIL "sent ${sent:-?} bytes; guest log lines in $dm: $(grep -c 'guest log:' "$dm")"
     fi
+}
+
+# Hostile floods of the driver log: newlines alone, one-character lines,
+# lines of control bytes, lines of 0xff and NUL bytes, and 1 MiB without a
+# newline; with the default bucket, each flood in a fresh guest (its
+# device model starts with a full bucket), and with a small bucket (512
+# bytes, 256 B/s), all five in one guest that pauses long enough between
+# them for the bucket to be full again.  Dom0 watches the guest's marker
+# lines and takes the size of the device model's log at each, so that
+# each flood gets its own window.  For each flood: the guest was never
+# blocked (it wrote every byte and went on), the device model's log grew
+# in that window by at most bucket + rate x window + one notice of at
+# most 128 bytes (and the prefix) per suppression episode, and nothing
+# raw (no control byte, 0xff or NUL) reached the log file.
+HOSTILE_FLOODS="empty:4096 onechar:8192 ctl:65536 ffnul:65536 unterminated:1048576"
+HOSTILE_SMALL_BUCKET=512
+HOSTILE_SMALL_RATE=256
+
+# hostile_guest NAME CFG BUCKET RATE PAUSE-MS XL-LINE FLOOD...: run the
+# freestanding guest NAME on the floods (KIND:BYTES); results NAME (the
+# guest's verdict), NAME-nothing-raw, and per flood
+# hostile-KIND-CFG-not-blocked and hostile-KIND-CFG-bounded, with an
+# XQ-BOUND line.
+hostile_guest() {
+    name=$1 cfg=$2 bucket=$3 rate=$4 pause=$5 dmargs=$6
+    shift 6
+    log=/var/log/xen/guest-$name.log dm=/var/log/xen/qemu-dm-$name.log
+    hvm_cfg "$name" <<EOC
+memory = 32
+kernel = "/xq/guests/xq-platform-guest.elf"
+extra = "xq.tests=magic,hostile xq.hostile=$(echo "$*" | tr ' ' '+') xq.hostile-pause=$pause"
+$dmargs
+EOC
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    hvm_create "$name" || return
+    # Poll for the marker lines; record "KIND start|done UPTIME DM-SIZE".
+    # Cheaply: dom0's one vCPU also runs the device model under test, so
+    # one process per poll while nothing changes, and no xl until the
+    # guest has said its last word.
+    : >"/tmp/$name.marks"
+    seen=0 i=0 last=0
+    while [ $i -lt 1500 ]; do
+        i=$((i + 1))
+        sleep 0.2
+        # Whole lines only: the guest may be half-way through one.
+        lines=$(wc -l <"$log" 2>/dev/null)
+        [ "${lines:-0}" -ne "$last" ] || continue
+        last=$lines
+        n=$(head -n "$lines" "$log" | grep -c '^info: hostile-\(start\|done\) ')
+        if [ "$n" -gt "$seen" ]; then
+            now=$(cut -d' ' -f1 /proc/uptime) size=$(wc -c <"$dm")
+            head -n "$lines" "$log" | grep '^info: hostile-\(start\|done\) ' | sed -n "$((seen + 1)),${n}p" |
+                sed "s/^info: hostile-\([a-z]*\) kind=\([a-z]*\) .*/\2 \1 $now $size/" >>"/tmp/$name.marks"
+            seen=$n
+        fi
+        head -n "$lines" "$log" | grep -q '^Test result: ' && break
+    done
+    wait_gone "$name" 30 || result "$name" FAIL "the guest did not power off"
+    ELAPSED=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+    sed "s/^/$name| /" "$log"
+    sed "s/^/$name-marks| /" "/tmp/$name.marks"
+    plen=$(grep -m1 'xen-platform: ' "$dm" | sed 's/xen-platform: .*//' | tr -d '\n' | wc -c)
+    for f in "$@"; do
+        kind=${f%%:*} bytes=${f#*:} check=hostile-$kind-$cfg
+        if grep -q "^info: hostile-done kind=$kind bytes=$bytes " "$log"; then
+            result "$check-not-blocked" PASS "the guest wrote its $bytes bytes and went on (guest ${ELAPSED}s in all)"
+        else
+            result "$check-not-blocked" FAIL "the guest did not finish its $bytes bytes"
+        fi
+        set -- $(awk -v k="$kind" '$1 == k && $2 == "start" { a = $3; s = $4 } $1 == k && $2 == "done" { b = $3; e = $4 }
+            END { if (a != "" && b != "") print a, s, b, e }' "/tmp/$name.marks")
+        if [ $# -ne 4 ]; then
+            result "$check-bounded" FAIL "dom0 saw no start and done markers for $kind"
+            continue
+        fi
+        grew=$(($4 - $2))
+        episodes=$(tail -c +$(($2 + 1)) "$dm" | head -c "$grew" | grep -c 'rate limit reached')
+        bound=$(awk -v b="$bucket" -v r="$rate" -v a="$1" -v z="$3" -v e="$episodes" -v p="$plen" \
+            'BEGIN { printf "%d", b + r * (z - a) + e * (p + 128 + 1) }')
+        echo "XQ-BOUND $check $grew $bound"
+        # A window of no time would prove nothing; a flood of lines that
+        # never fit a small bucket may rightly add nothing.
+        if awk -v a="$1" -v z="$3" 'BEGIN { exit !(z > a) }' && [ "$grew" -le "$bound" ]; then
+            result "$check-bounded" PASS "the log grew $grew bytes for $bytes guest bytes <= $bucket + $rate B/s x $(awk -v a="$1" -v z="$3" 'BEGIN { printf "%.1f", z - a }')s + $episodes notice(s) = $bound"
+        else
+            result "$check-bounded" FAIL "the log grew $grew bytes for $bytes guest bytes, bound $bound"
+        fi
+    done
+    raw=$(tr -d '\n\t -~' <"$dm" | wc -c)
+    if [ "$raw" -eq 0 ]; then
+        result "$name-nothing-raw" PASS "no byte outside printable ASCII in the $(wc -c <"$dm")-byte log"
+    else
+        result "$name-nothing-raw" FAIL "$raw raw bytes in $dm"
+    fi
+    if grep -q '^Test result: SUCCESS' "$log" && ! grep -q '^FAIL' "$log"; then
+        result "$name" PASS "$(grep -c '^PASS' "$log") checks passed in the guest (${ELAPSED}s)"
+    else
+        result "$name" FAIL "the guest failed: $(grep -m1 '^FAIL' "$log")"
+    fi
+}
+
+step_hostile() {
+    for f in $HOSTILE_FLOODS; do
+        hostile_guest "hostile-${f%%:*}" default 131072 256 500 "" "$f"
+    done
+    hostile_guest hostile-small small "$HOSTILE_SMALL_BUCKET" "$HOSTILE_SMALL_RATE" 2500 \
+        "device_model_args = [ \"-global\", \"xen-platform.log-bucket-size=$HOSTILE_SMALL_BUCKET\", \"-global\", \"xen-platform.log-refill-rate=$HOSTILE_SMALL_RATE\" ]" \
+        $HOSTILE_FLOODS
 }
 
 # Unplug of each device class, checked by the guest rescanning PCI config

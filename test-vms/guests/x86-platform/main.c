@@ -22,6 +22,12 @@
  *                  flushes its 4 KiB buffer as a line of its own
  *     flood        xq.flood bytes as lines of xq.flood-line bytes to 0x12,
  *                  then xq.flood-wait ms later one marker line
+ *     hostile      the floods of xq.hostile in turn, each of its bytes of
+ *                  its pattern to 0x12 as fast as it can (rep outsb),
+ *                  between "info: hostile-start kind=K bytes=N" and
+ *                  "info: hostile-done kind=K bytes=N tsc-cycles=C"
+ *                  lines, each followed by a pause of xq.hostile-pause ms
+ *                  (for dom0 to see it, and the bucket to refill)
  *     unplug       scan PCI bus 0 and the 4 IDE positions (ATA IDENTIFY),
  *                  write the xq.unplug mask (16-bit) to 0x10, rescan: the
  *                  requested devices must be gone and all others remain
@@ -42,6 +48,12 @@
  *   xq.flood-io=outsb|outb  rep outsb per line (default) or one outb a byte;
  *                        the device sees 8-bit writes either way
  *   xq.flood-wait=MS     pause before the after-flood marker (default 2000)
+ *   xq.hostile=K:N+...   the hostile floods, K:N for N bytes of: empty
+ *                        (newlines), onechar ("x\n"), ctl (lines of 127
+ *                        control bytes 0x01-0x1f but 0x0a), ffnul (lines of
+ *                        127 bytes 0xff and 0x00 in turn), unterminated
+ *                        (bytes 'U', no newline at all); up to 8 floods
+ *   xq.hostile-pause=MS  pause after each hostile marker line (default 1000)
  *   xq.unplug=WHAT       none (default), or nics, ide, aux-ide, nvme joined
  *                        with '+', or a number: the mask written to 0x10
  *                        (bit 0 ide: all IDE disks and SCSI, bit 1 nics,
@@ -89,8 +101,9 @@ static struct {
     const char *tests;
     uint32_t magic, version, product, build, expect_magic;
     uint32_t flood, flood_line, flood_wait, flood_outb;
-    uint32_t unplug, poweroff;
+    uint32_t unplug, poweroff, hostile_pause;
     const char *token;
+    const char *hostile;
 } cfg = {
     .tests = "magic",
     .magic = MAGIC, .version = 1, .product = 0xffff, .build = 1,
@@ -98,6 +111,8 @@ static struct {
     .flood = 4194304, .flood_line = 100, .flood_wait = 2000,
     .unplug = 0, .poweroff = 1,
     .token = "xq",
+    .hostile = "empty:4096",
+    .hostile_pause = 1000,
 };
 
 static char cmdline[2048];
@@ -237,7 +252,7 @@ static void parse_cmdline(uint32_t magic, uint32_t mbi)
         { "product", &cfg.product }, { "build", &cfg.build },
         { "expect-magic", &cfg.expect_magic }, { "flood", &cfg.flood },
         { "flood-line", &cfg.flood_line }, { "flood-wait", &cfg.flood_wait },
-        { "poweroff", &cfg.poweroff },
+        { "poweroff", &cfg.poweroff }, { "hostile-pause", &cfg.hostile_pause },
     };
     const char *src = NULL;
     char *p;
@@ -291,6 +306,8 @@ static void parse_cmdline(uint32_t magic, uint32_t mbi)
                      word, val);
                 fail(what, NULL, NULL);
             }
+        } else if (!strcmp(word, "hostile")) {
+            cfg.hostile = val;
         } else if (!strcmp(word, "tests")) {
             cfg.tests = val;
         } else if (!strcmp(word, "token")) {
@@ -427,6 +444,17 @@ static int have_tsc(void)
     return (d >> 4) & 1;
 }
 
+/* "tsc-cycles=C" (or "none" without a TSC) and the end of the line */
+static void pr_cycles(int tsc, uint64_t t0, uint64_t t1)
+{
+    pr("tsc-cycles=");
+    if (tsc)
+        pr_u64(t1 - t0);
+    else
+        pr("none");
+    pr("\n");
+}
+
 static void test_flood(void)
 {
     static char line[4096];
@@ -456,18 +484,118 @@ static void test_flood(void)
     }
     if (tsc)
         t1 = rdtsc();
-    pr("info: flood-done bytes=%u lines=%u tsc-cycles=", cfg.flood, lines);
-    if (tsc)
-        pr_u64(t1 - t0);
-    else
-        pr("none");
-    pr("\n");
+    pr("info: flood-done bytes=%u lines=%u ", cfg.flood, lines);
+    pr_cycles(tsc, t0, t1);
     delay_ms(cfg.flood_wait);
     sfmt(marker, sizeof(marker), "xq-flood-after %s\n", cfg.token);
     log_str(marker);
     sfmt(line, 128, "flood: %u bytes in %u lines, marker sent after %u ms",
          cfg.flood, lines, cfg.flood_wait);
     pass(line);
+}
+
+/*
+ * A guest that floods the log as a hostile one would: the pattern fills a
+ * buffer once, which goes out with rep outsb until the flood's bytes are
+ * written.  The host must drop, never block: the guest just finishes.
+ * Returns the pattern's length, 0 for an unknown kind.
+ */
+static uint32_t hostile_pattern(char *buf, uint32_t size, const char *kind,
+                                size_t klen)
+{
+    uint32_t n, i;
+
+    if (klen == 5 && !strncmp(kind, "empty", 5)) {
+        memset(buf, '\n', size);
+        return size;
+    }
+    if (klen == 7 && !strncmp(kind, "onechar", 7)) {
+        for (n = 0; n < size; n += 2) {
+            buf[n] = 'x';
+            buf[n + 1] = '\n';
+        }
+        return size;
+    }
+    if ((klen == 3 && !strncmp(kind, "ctl", 3)) ||
+        (klen == 5 && !strncmp(kind, "ffnul", 5))) {
+        for (n = 0; n + 128 <= size; n += 128) {
+            for (i = 0; i < 127; i++) {
+                if (kind[0] == 'c')
+                    buf[n + i] = 1 + (i % 30) + (1 + (i % 30) >= '\n');
+                else
+                    buf[n + i] = (i & 1) ? 0x00 : (char)0xff;
+            }
+            buf[n + 127] = '\n';
+        }
+        return n;
+    }
+    if (klen == 12 && !strncmp(kind, "unterminated", 12)) {
+        memset(buf, 'U', size);
+        return size;
+    }
+    return 0;
+}
+
+static void test_hostile(void)
+{
+    static char buf[4096];
+    const char *p = cfg.hostile;
+    int tsc = have_tsc();
+
+    if (!platform_magic_ok("hostile"))
+        return;
+    while (*p) {
+        char kind[16], what[96];
+        size_t klen = 0, len = 0;
+        uint32_t n, left, bytes;
+        uint64_t t0 = 0, t1 = 0;
+
+        while (p[len] && p[len] != '+')
+            len++;
+        while (klen < len && p[klen] != ':')
+            klen++;
+        memcpy(kind, p, klen < sizeof(kind) ? klen : sizeof(kind) - 1);
+        kind[klen < sizeof(kind) ? klen : sizeof(kind) - 1] = 0;
+        n = hostile_pattern(buf, sizeof(buf), p, klen);
+        if (!n || klen + 1 >= len) {
+            fail("hostile: bad xq.hostile item (K:N, K one of empty, "
+                 "onechar, ctl, ffnul, unterminated)", NULL, NULL);
+            return;
+        }
+        {
+            char num[12];
+            size_t nl = len - klen - 1 < sizeof(num) - 1 ?
+                        len - klen - 1 : sizeof(num) - 1;
+
+            memcpy(num, p + klen + 1, nl);
+            num[nl] = 0;
+            if (parse_u32(num, &bytes)) {
+                fail("hostile: bad byte count in xq.hostile", NULL, NULL);
+                return;
+            }
+        }
+        pr("info: hostile-start kind=%s bytes=%u\n", kind, bytes);
+        delay_ms(cfg.hostile_pause);
+        if (tsc)
+            t0 = rdtsc();
+        for (left = bytes; left; ) {
+            uint32_t k = left < n ? left : n;
+
+            outsb(PORT_VERSION, buf, k);
+            left -= k;
+        }
+        if (tsc)
+            t1 = rdtsc();
+        pr("info: hostile-done kind=%s bytes=%u ", kind, bytes);
+        pr_cycles(tsc, t0, t1);
+        delay_ms(cfg.hostile_pause);
+        sfmt(what, sizeof(what), "hostile: %u bytes of %s written", bytes,
+             kind);
+        pass(what);
+        p += len;
+        if (*p == '+')
+            p++;
+    }
 }
 
 /* ---- PCI and IDE inventory for unplug ---- */
@@ -743,6 +871,7 @@ static const struct {
     { "log", test_log },
     { "log-long", test_log_long },
     { "flood", test_flood },
+    { "hostile", test_hostile },
     { "unplug", test_unplug },
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
