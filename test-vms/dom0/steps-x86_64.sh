@@ -188,7 +188,7 @@ host_bound() {
 # A flood under a small bucket: the guest is never blocked, the log grows
 # by at most bucket + rate x elapsed (plus notices), the suppression is
 # accounted for, and lines appear again once tokens refill.
-FLOOD_BYTES=3145728
+FLOOD_BYTES=1048576
 FLOOD_BUCKET=4096
 FLOOD_RATE=1024
 FLOOD_ARGS="xq.tests=magic,flood xq.flood=$FLOOD_BYTES"
