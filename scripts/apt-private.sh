@@ -4,9 +4,10 @@
 # shellcheck shell=bash
 
 APT_DIR=$CACHE/apt
-# Source packages come from trixie; binary packages for the test images from
-# the host's own release, which is what the tools are built against.
-SRC_SUITES=(trixie trixie-updates)
+# Source packages come from trixie (the first base set) and sid (Debian
+# unstable: base set "latest"); binary packages for the test images from the
+# host's own release, which is what the tools are built against.
+SRC_SUITES=(trixie trixie-updates sid)
 SRC_SEC_SUITES=(trixie-security)
 BIN_ARCHES=amd64,arm64
 

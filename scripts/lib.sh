@@ -10,8 +10,25 @@ abspath() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;;
 
 # Downloads and other reusable state.  Override with XQ_CACHE.
 CACHE=$(abspath "${XQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xen-qemu-queue}")
-# Build trees, built artefacts, logs and reports.  Override with XQ_OUT.
-OUT=$(abspath "${XQ_OUT:-$TOP/out}")
+PINS_DIR=${XQ_PINS_DIR:-$TOP/pins}
+# Base sets: the upstream trees the queue applies to.  pins/bases pins the
+# first, "trixie" (Debian stable's packages); pins/bases.NAME pins set NAME
+# ("latest": the newest upstream releases).  XQ_BASE (make BASE=NAME)
+# selects one; patches/TREE/NAME/ holds the patches that set needs in
+# another form (see patch_path).
+BASE_SET=${XQ_BASE:-trixie}
+case "$BASE_SET" in
+    trixie) BASES=$PINS_DIR/bases ;;
+    *[!a-z0-9-]*|'') printf '%s: error: bad base set name %s\n' "${0##*/}" "'$BASE_SET'" >&2; exit 2 ;;
+    *) BASES=$PINS_DIR/bases.$BASE_SET ;;
+esac
+# Build trees, built artefacts, logs and reports: out/ for the first set,
+# out/NAME/ for another.  Override with XQ_OUT.
+if [ "$BASE_SET" = trixie ]; then
+    OUT=$(abspath "${XQ_OUT:-$TOP/out}")
+else
+    OUT=$(abspath "${XQ_OUT:-$TOP/out/$BASE_SET}")
+fi
 # Stage times, and the JUnit XML of scripts/check (CI jobs give each their own).
 TIMINGS=$(abspath "${XQ_TIMINGS:-$OUT/timings.tsv}")
 JUNIT=$(abspath "${XQ_JUNIT:-$OUT/junit.xml}")
@@ -19,7 +36,6 @@ JUNIT=$(abspath "${XQ_JUNIT:-$OUT/junit.xml}")
 # The patch queue; overridable so that tests can feed fixtures.
 SERIES_DIR=${XQ_SERIES_DIR:-$TOP/series}
 PATCHES_DIR=${XQ_PATCHES_DIR:-$TOP/patches}
-PINS_DIR=${XQ_PINS_DIR:-$TOP/pins}
 
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
@@ -128,6 +144,36 @@ toolchain() {
 
 # series_patches SERIES: the patch names a quilt series file lists.
 series_patches() { sed -e 's/#.*//' "$1" | awk 'NF { print $1 }'; }
+
+# base_sets: the names of the base sets pins/ defines, the first first.
+base_sets() {
+    local f
+    echo trixie
+    for f in "$PINS_DIR"/bases.*; do
+        [ -f "$f" ] && [[ ${f##*.} =~ ^[a-z0-9-]+$ ]] && echo "${f##*.}"
+    done
+    return 0
+}
+
+# patch_path TREE NAME: the file of patch NAME for the selected base set:
+# patches/TREE/SET/NAME when that set needs another form of it (a variant:
+# the same change, refreshed for that base; scripts/lint-series checks
+# that), else patches/TREE/NAME.
+patch_path() {
+    if [ -f "$PATCHES_DIR/$1/$BASE_SET/$2" ]; then
+        printf '%s\n' "$PATCHES_DIR/$1/$BASE_SET/$2"
+    else
+        printf '%s\n' "$PATCHES_DIR/$1/$2"
+    fi
+}
+
+# base_row TREE WHAT: from the selected set's pins, the file name (4th
+# field) of TREE's upstream tarball (WHAT=orig: every file that is not
+# Debian's packaging) or of Debian's packaging (WHAT=debian; empty for a
+# base without Debian's patches).
+base_row() {
+    awk -v t="$1" -v w="$2" '$1 == t && (($4 ~ /\.debian\.tar\./) == (w == "debian")) { print $4; exit }' "$BASES"
+}
 
 # tree_changes DIR: what was done by hand to a tree scripts/prepare made,
 # one line each: "unapplied: ..." when quilt's applied patches are not the
