@@ -155,6 +155,14 @@ base_sets() {
     return 0
 }
 
+# out_of SET: the output directory of base set SET, beside this one's
+# (out/ for the first set, out/SET/ for another).
+out_of() {
+    local root=$OUT
+    [ "$BASE_SET" = trixie ] || root=${OUT%/"$BASE_SET"}
+    if [ "$1" = trixie ]; then printf '%s\n' "$root"; else printf '%s\n' "$root/$1"; fi
+}
+
 # patch_path TREE NAME: the file of patch NAME for the selected base set:
 # patches/TREE/SET/NAME when that set needs another form of it (a variant:
 # the same change, refreshed for that base; scripts/lint-series checks
