@@ -58,3 +58,35 @@ check_dist() {
     head -c 8 "$pol" | od -An -tx1 | grep -q '8c ff 7c f9' || not_ok "$pol is not a FLASK policy"
     ok "$1: FLASK policy ${pol##*/}"
 }
+
+# Results of the slow tests that only transform the queue (export, mails,
+# source packages) are kept by the key of everything they read: the test,
+# the scripts, the pins of the base set, the series and every patch, and
+# the tools' versions.  cached_pass FILE...: if a run with the same key
+# passed, say so and exit 0 (the test is not run again: its result could not
+# differ); else remember the key for record_pass, the test's last command.
+# An argument tool:NAME adds the version of tool NAME to the key.
+# XQ_NO_TEST_CACHE=1 runs every test.
+cached_pass() {
+    local name=${0##*/} a
+    RESULT_KEY=$( {
+        echo "$BASE_SET"
+        file_hashes "$0" "$TOP/scripts/lib.sh" "$TOP/scripts/tests/lib.sh" "$BASES" "$PINS_DIR/bases"
+        toolchain git quilt tar xz
+        for a; do
+            case "$a" in tool:*) toolchain "${a#tool:}" ;; *) file_hashes "$a" ;; esac
+        done
+        find "$SERIES_DIR" "$PATCHES_DIR" -type f | LC_ALL=C sort | while IFS= read -r f; do
+            printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f#"$TOP"/}"
+        done
+    } | sha256sum | cut -c1-32)
+    RESULT_STAMP=$CACHE/test-results/$name-$BASE_SET-$RESULT_KEY
+    if [ -z "${XQ_NO_TEST_CACHE:-}" ] && [ -f "$RESULT_STAMP" ]; then
+        ok "cached: passed on $(cat "$RESULT_STAMP") with exactly these inputs (XQ_NO_TEST_CACHE=1 runs it again)"
+        exit 0
+    fi
+}
+record_pass() {
+    mkdir -p "${RESULT_STAMP%/*}"
+    date -u +%FT%TZ >"$RESULT_STAMP"
+}
