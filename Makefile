@@ -13,7 +13,7 @@ endif
 
 .PHONY: all setup fetch prepare prepare-pristine build images images-arm64 \
 	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local export-git \
-	upstream-mail debian-source \
+	upstream-mail debian-source export-quilt \
 	clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
@@ -83,6 +83,11 @@ check:
 ## export-git: the queue as git histories for vendors, out/export/{qemu,xen}
 export-git: fetch
 	for t in $(TREES); do scripts/export-git $$t || exit; done
+
+## export-quilt: the queue of a base set as one series file and one folder
+##   of patches, out/quilt/{qemu,xen} (out/SET/quilt with BASE=SET)
+export-quilt:
+	for t in $(TREES); do scripts/export-quilt $$t || exit; done
 
 ## upstream-mail: the "meant for upstream" patches as mails for the lists,
 ##   out/upstream-mail/{qemu,xen} (TREE=qemu or TREE=xen for one)
