@@ -3,6 +3,11 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 FIXTURES=$TOP/scripts/tests/fixtures
+# git in the tests never starts a background gc or maintenance (git am of a
+# QEMU-sized history does): it would still be writing into a temporary
+# folder while the test removes it.
+export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=gc.auto GIT_CONFIG_VALUE_0=0 \
+    GIT_CONFIG_KEY_1=maintenance.auto GIT_CONFIG_VALUE_1=false
 
 ok() { printf 'ok: %s\n' "$*"; }
 not_ok() { printf 'not ok: %s\n' "$*"; exit 1; }
