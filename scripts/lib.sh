@@ -175,6 +175,22 @@ patch_path() {
     fi
 }
 
+# set_patches TREE [SERIES]: the entries of SERIES (default series/TREE)
+# that apply to the selected base set.  A patch that exists only in other
+# sets' folders (patches/TREE/OTHER/NAME, no patches/TREE/NAME) is a fix
+# those bases alone need, and is left out; any other entry is printed, so
+# that a missing file is still an error for the caller.
+set_patches() {
+    local p
+    series_patches "${2:-$SERIES_DIR/$1}" | while IFS= read -r p; do
+        if [ ! -f "$PATCHES_DIR/$1/$p" ] && [ ! -f "$PATCHES_DIR/$1/$BASE_SET/$p" ] &&
+            compgen -G "$PATCHES_DIR/$1/*/$p" >/dev/null; then
+            continue
+        fi
+        printf '%s\n' "$p"
+    done
+}
+
 # base_row TREE WHAT: from the selected set's pins, the file name (4th
 # field) of TREE's upstream tarball (WHAT=orig: every file that is not
 # Debian's packaging) or of Debian's packaging (WHAT=debian; empty for a
