@@ -175,20 +175,17 @@ patch_path() {
     fi
 }
 
-# set_patches TREE [SERIES]: the entries of SERIES (default series/TREE)
-# that apply to the selected base set.  A patch that exists only in other
-# sets' folders (patches/TREE/OTHER/NAME, no patches/TREE/NAME) is a fix
-# those bases alone need, and is left out; any other entry is printed, so
-# that a missing file is still an error for the caller.
+# set_own_patches TREE: the fixes only the selected base set needs, which
+# patches/TREE/SET/series lists (their files beside it); none for most sets.
+set_own_patches() {
+    [ ! -f "$PATCHES_DIR/$1/$BASE_SET/series" ] || series_patches "$PATCHES_DIR/$1/$BASE_SET/series"
+}
+
+# set_patches TREE [SERIES]: what the selected base set applies: the
+# entries of SERIES (default series/TREE), then its own fixes.
 set_patches() {
-    local p
-    series_patches "${2:-$SERIES_DIR/$1}" | while IFS= read -r p; do
-        if [ ! -f "$PATCHES_DIR/$1/$p" ] && [ ! -f "$PATCHES_DIR/$1/$BASE_SET/$p" ] &&
-            compgen -G "$PATCHES_DIR/$1/*/$p" >/dev/null; then
-            continue
-        fi
-        printf '%s\n' "$p"
-    done
+    series_patches "${2:-$SERIES_DIR/$1}"
+    set_own_patches "$1"
 }
 
 # base_row TREE WHAT: from the selected set's pins, the file name (4th
