@@ -390,3 +390,200 @@ step_unplug_classes() {
         platform_guest "unplug-$what" "xq.tests=unplug xq.unplug=$what" "$(printf '%s\n%s' "$UNPLUG_DISKS" "$UNPLUG_DEVS")"
     done
 }
+
+# dm_pid DOMID: the device model process of that domain, as libxl noted it.
+dm_pid() { xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/null; }
+
+# rss_kib PID: its resident memory in KiB (empty once it is gone).
+rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# Fuzzing the device's ports and BARs from the freestanding guest (its
+# fuzz test): ACCESSES accesses drawn from SEED, with a disk, two NICs and
+# an NVMe disk to unplug and a blacklist entry a product/build pair can
+# hit.  The sanitized device model reports errors on stderr, which is its
+# log; leaks are not its question (QEMU does not free what lives until
+# exit), and a small quarantine keeps its memory comparable.
+FUZZ_SANITIZERS="ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=16:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1"
+# The device model's resident memory may grow this much from the fuzz's
+# first progress line (after 262,144 accesses; in a shorter run, its
+# start) to its end: a leak of ten bytes per access would exceed it over a
+# million accesses.
+FUZZ_RSS_SLACK_KIB=8192
+
+# port_fuzz NAME ACCESSES SEED BOUND-S [XL-LINE]: run the guest; results
+# NAME (the guest: the device still answers the protocol afterwards),
+# NAME-dm (no sanitizer report, the device model lived to the end, its
+# memory bounded), NAME-log (nothing raw, the line after the fuzz logged,
+# a blacklisted magic only with the device model's refusal).
+port_fuzz() {
+    name=$1 n=$2 seed=$3 bound=$4 dmline=${5:-}
+    log=/var/log/xen/guest-$name.log dm=/var/log/xen/qemu-dm-$name.log
+    for f in "$DISK.b" "$DISK.c" "$DISK.n"; do
+        [ -f "$f" ] || dd if=/dev/zero of="$f" bs=1M count=4 2>/dev/null
+    done
+    xenstore-write /mh/driver-blacklist/experimental/5 ""
+    hvm_cfg "$name" <<EOC
+memory = 32
+kernel = "/xq/guests/xq-platform-guest.elf"
+extra = "xq.tests=magic,fuzz xq.fuzz=$n xq.seed=$seed xq.token=Z$$"
+$UNPLUG_DISKS
+$UNPLUG_DEVS
+$dmline
+EOC
+    echo "port-fuzz: $name: seed $seed, $n accesses"
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    env $FUZZ_SANITIZERS xl create "/tmp/$name.cfg" || {
+        tail -n 20 "$dm" 2>/dev/null | sed "s/^/$name-dm| /"
+        result "$name" FAIL "xl create failed"
+        return 1
+    }
+    pid=$(dm_pid "$(xl domid "$name")")
+    echo "port-fuzz: $name: device model pid ${pid:-?}, $(rss_kib "$pid") KiB resident"
+    # Resident memory at the start, at the first progress line (once
+    # warm: allocator pools, the sanitizer's quarantine) and at the end.
+    rss0= rssp= rss1= i=0
+    while [ $i -lt $((bound * 5)) ]; do
+        i=$((i + 1))
+        sleep 0.2
+        [ -n "$rss0" ] || ! grep -q '^info: fuzz-start' "$log" || rss0=$(rss_kib "$pid")
+        [ -n "$rssp" ] || ! grep -q '^info: fuzz-progress' "$log" || rssp=$(rss_kib "$pid")
+        [ -n "$rss1" ] || ! grep -q '^info: fuzz-done' "$log" || rss1=$(rss_kib "$pid")
+        grep -q '^Test result: ' "$log" && break
+    done
+    wait_gone "$name" 30 || result "$name" FAIL "the guest did not power off in ${bound}s"
+    xenstore-rm /mh/driver-blacklist/experimental/5
+    ELAPSED=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+    grep -v '^info: fuzz-progress' "$log" | sed "s/^/$name| /"
+    grep -E 'Sanitizer|runtime error|refused|rate limit|xq-fuzz-after' "$dm" | head -n 40 | sed "s/^/$name-dm| /"
+    if grep -q '^Test result: SUCCESS' "$log" && ! grep -q '^FAIL' "$log"; then
+        result "$name" PASS "seed $seed: $n accesses, then the device answered the protocol (${ELAPSED}s)"
+    else
+        result "$name" FAIL "seed $seed: $(grep -m1 '^FAIL' "$log" || echo 'no verdict from the guest')"
+    fi
+    san=$(grep -c -E 'ERROR: AddressSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer' "$dm")
+    from=${rssp:-$rss0}
+    if [ "$san" -eq 0 ] && [ -n "$from" ] && [ -n "$rss1" ] && [ "$((rss1 - from))" -le "$FUZZ_RSS_SLACK_KIB" ]; then
+        result "$name-dm" PASS "no sanitizer report; resident memory ${from} KiB -> ${rss1} KiB (at most +$FUZZ_RSS_SLACK_KIB; ${rss0} KiB at the start)"
+    else
+        result "$name-dm" FAIL "seed $seed: $san sanitizer report line(s); resident memory ${from:-?} KiB -> ${rss1:-gone} KiB"
+    fi
+    raw=$(tr -d '\n\t -~' <"$dm" | wc -c)
+    final=$(sed -n 's/^info: fuzz-final magic=//p' "$log")
+    refused=$(grep -c 'PV drivers .* refused: blacklisted' "$dm")
+    if [ "$raw" -eq 0 ] && grep -q "guest log: xq-fuzz-after Z$$" "$dm" &&
+       { { [ "$final" = 0x49d2 ] && [ "$refused" -eq 0 ]; } || { [ "$final" = 0xd249 ] && [ "$refused" -eq 1 ]; }; }; then
+        result "$name-log" PASS "nothing raw in $(wc -c <"$dm") bytes, the line after the fuzz logged, magic $final with $refused refusal(s)"
+    else
+        result "$name-log" FAIL "seed $seed: $raw raw bytes, line after the fuzz: $(grep -c "xq-fuzz-after Z$$" "$dm"), magic ${final:-?} with $refused refusal(s)"
+    fi
+    cycles=$(sed -n 's/^info: fuzz-done .*tsc-cycles=\([0-9]*\).*/\1/p' "$log")
+    mhz=$(xl info | sed -n 's/^cpu_mhz *: *//p')
+    [ -z "$cycles" ] || [ -z "$mhz" ] ||
+        measured "$name-accesses-per-s" "$(awk -v n="$n" -v c="$cycles" -v m="$mhz" 'BEGIN { printf "%d", n / (c / (m * 1e6)) }')"
+}
+
+# The short run of make check, on our device model: xq.fuzz= and xq.seed=
+# on dom0's command line (the scenario's dom0_args) change it.
+step_port_fuzz() {
+    port_fuzz port-fuzz "$(arg xq.fuzz | grep . || echo 20000)" "$(arg xq.seed | grep . || echo 1)" 240
+}
+
+# make fuzz: the same on the device model built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (scripts/fuzz).
+DM_ASAN=/usr/lib/xen/bin/qemu-system-i386-asan
+step_port_fuzz_asan() {
+    [ -x "$DM_ASAN" ] || { result port-fuzz-asan FAIL "no $DM_ASAN in this dom0 (scripts/fuzz adds it)"; return; }
+    n=$(arg xq.fuzz | grep . || echo 1000000)
+    port_fuzz port-fuzz-asan "$n" "$(arg xq.seed | grep . || echo 1)" $((120 + n / 100)) \
+        "device_model_override = \"$DM_ASAN\""
+}
+
+# save_restore NAME BUILD MAGIC [XL-LINE]: boot the freestanding guest,
+# handshake as experimental build BUILD (magic MAGIC then), xl save it while
+# it waits; restore it with the config plus XL-LINE.  Sets RESTORED (1 when
+# xl restore succeeded) and SAVED, the checkpoint, which is kept.
+save_restore() {
+    name=$1 build=$2 magic=$3 line=${4:-}
+    log=/var/log/xen/guest-$name.log
+    SAVED=/tmp/$name.chk RESTORED=
+    hvm_cfg "$name" <<EOC
+memory = 32
+kernel = "/xq/guests/xq-platform-guest.elf"
+extra = "xq.tests=magic,handshake,resume xq.product=0xffff xq.build=$build xq.expect-magic=$magic"
+EOC
+    hvm_create "$name" || return 1
+    i=0
+    until grep -q '^info: resume-wait' "$log"; do
+        i=$((i + 1))
+        [ $i -lt 300 ] || { result "$name" FAIL "the guest never waited for the save"; xl destroy "$name"; return 1; }
+        sleep 0.2
+    done
+    sed "s/^/$name| /" "$log"
+    if ! xl save "$name" "$SAVED" >"/tmp/$name.save.log" 2>&1; then
+        sed "s/^/$name-save| /" "/tmp/$name.save.log"
+        result "$name" FAIL "xl save failed"
+        xl destroy "$name" 2>/dev/null
+        return 1
+    fi
+    { cat "/tmp/$name.cfg"; echo "$line"; } >"/tmp/$name-restore.cfg"
+    if xl restore "/tmp/$name-restore.cfg" "$SAVED" >"/tmp/$name.restore.log" 2>&1; then
+        RESTORED=1
+    fi
+    sed "s/^/$name-restore| /" "/tmp/$name.restore.log"
+}
+
+# resumed NAME CHECK DETAIL: after a restore of guest NAME, press its
+# power button; result CHECK from what it printed since (the restored
+# device model reopened its serial file).
+resumed() {
+    xl trigger "$1" power
+    wait_gone "$1" 60 || { result "$2" FAIL "the restored guest did not power off"; return; }
+    sed "s/^/$2-restored| /" "/var/log/xen/guest-$1.log"
+    if grep -q '^PASS: resume: magic after save and restore' "/var/log/xen/guest-$1.log" &&
+       grep -q '^Test result: SUCCESS' "/var/log/xen/guest-$1.log"; then
+        result "$2" PASS "$3"
+    else
+        result "$2" FAIL "after the restore: $(grep -m1 '^FAIL' "/var/log/xen/guest-$1.log" || echo 'no verdict')"
+    fi
+}
+
+# The blacklist state through xl save and xl restore: a blacklisted guest
+# still reads 0xd249 afterwards (the device's migration subsection); a
+# guest never blacklisted restores onto the device model without our
+# series (the subsection is sent only when needed); a blacklisted one is
+# refused there with the device model's error, and its checkpoint still
+# restores onto ours.
+step_save_restore() {
+    mkdir -p /var/lib/xen
+    xenstore-write /mh/driver-blacklist/experimental/7 ""
+    save_restore sr-blacklisted 7 0xd249 &&
+        if [ -n "$RESTORED" ]; then
+            resumed sr-blacklisted sr-blacklisted "blacklisted before xl save, 0xd249 after xl restore"
+        else
+            result sr-blacklisted FAIL "xl restore failed"
+        fi
+    save_restore sr-to-base 8 0x49d2 "device_model_override = \"$DM_BASE\"" &&
+        if [ -n "$RESTORED" ] && ps -o args | grep -q "^$DM_BASE .*-name sr-to-base"; then
+            resumed sr-to-base sr-to-base "never blacklisted: restored onto the device model without our series"
+        else
+            result sr-to-base FAIL "xl restore onto $DM_BASE failed or ran another model"
+        fi
+    save_restore sr-refused 7 0xd249 "device_model_override = \"$DM_BASE\"" || return
+    dm=/var/log/xen/qemu-dm-sr-refused.log
+    sed "s/^/sr-refused-dm| /" "$dm"
+    if [ -z "$RESTORED" ] && ! xl domid sr-refused >/dev/null 2>&1 &&
+       grep -q 'platform' "$dm"; then
+        result sr-refused PASS "xl restore onto $DM_BASE refused: $(grep -m1 'platform' "$dm")"
+    else
+        result sr-refused FAIL "a blacklisted guest was restored onto $DM_BASE (or without its error)"
+        xl destroy sr-refused 2>/dev/null
+    fi
+    # Nothing lost: the refused checkpoint restores onto our device model.
+    if xl restore /tmp/sr-refused.cfg "$SAVED" >/tmp/sr-refused.again.log 2>&1; then
+        resumed sr-refused sr-refused-kept "the refused checkpoint restored onto our device model: 0xd249"
+    else
+        sed "s/^/sr-refused-again| /" /tmp/sr-refused.again.log
+        result sr-refused-kept FAIL "the checkpoint no longer restores"
+    fi
+    xenstore-rm /mh/driver-blacklist/experimental/7
+}

@@ -31,6 +31,14 @@
  *     unplug       scan PCI bus 0 and the 4 IDE positions (ATA IDENTIFY),
  *                  write the xq.unplug mask (16-bit) to 0x10, rescan: the
  *                  requested devices must be gone and all others remain
+ *     fuzz         xq.fuzz accesses drawn from xq.seed (see "Fuzzing"
+ *                  below), then check that the device still answers the
+ *                  protocol and send "xq-fuzz-after T" to the driver log
+ *     resume       print "info: resume-wait magic=0x..." and wait (at
+ *                  most xq.resume-wait ms) for the ACPI power button
+ *                  (dom0: xl trigger NAME power, after xl save and xl
+ *                  restore), then read the magic: it must still be
+ *                  xq.expect-magic
  *   xq.magic=N           magic before any handshake (default 0x49d2; 0xffff
  *                        when there is no platform device)
  *   xq.version=N         protocol version read at 0x12 (default 1)
@@ -59,6 +67,9 @@
  *                        (bit 0 ide: all IDE disks and SCSI, bit 1 nics,
  *                        bit 2 aux-ide: IDE disks but the primary master,
  *                        bit 3 nvme)
+ *   xq.fuzz=N            accesses of the fuzz test (default 100000)
+ *   xq.seed=N            its seed, 32 bits (default 1)
+ *   xq.resume-wait=MS    the resume test's bound (default 120000)
  *   xq.poweroff=0        halt instead of powering off at the end
  *
  * Numbers are decimal or 0x hex.  Tests build-first and handshake leave
@@ -70,6 +81,19 @@
  * "Test result: SUCCESS" or "Test result: FAILURE" line (FAILURE also when
  * no check ran, or on an unexpected exception), then ACPI soft-off (see
  * poweroff() in lib.c), or cli; hlt if that does not work.
+ *
+ * Fuzzing: every access is a function of the seed alone (xorshift64):
+ * a read or a write of 1, 2 or 4 bytes at a random offset of the fixed
+ * ports 0x10-0x1f (half the accesses), of the device's I/O BAR (256
+ * ports, 2 in 5) or of its 16 MiB MMIO BAR (1 in 10), the access within
+ * the window (an access that ran past the I/O BAR would reach another
+ * device's registers: IDE bus master DMA could overwrite this guest).
+ * Values are random, small (0-15) or special (0, 1, 2, 0xff, 0xffff, all
+ * ones, '\n'); a 16-bit write at 0x12 (the product number) takes a
+ * registered product (1-5, 0xffff) half the time, so that the xenstore
+ * blacklist lookups run.  Unplug bits and the ROM lock flag are written
+ * like anything else: this guest lives at 2 MiB, outside the ROM range
+ * 0xc0000-0xfffff that the lock makes read-only, and uses no disk or NIC.
  *
  * Driver log lines (what the device model should print, escaped, after
  * "xen-platform: guest log: "), T being xq.token:
@@ -102,6 +126,7 @@ static struct {
     uint32_t magic, version, product, build, expect_magic;
     uint32_t flood, flood_line, flood_wait, flood_outb;
     uint32_t unplug, poweroff, hostile_pause;
+    uint32_t fuzz, seed, resume_wait;
     const char *token;
     const char *hostile;
 } cfg = {
@@ -113,6 +138,7 @@ static struct {
     .token = "xq",
     .hostile = "empty:4096",
     .hostile_pause = 1000,
+    .fuzz = 100000, .seed = 1, .resume_wait = 120000,
 };
 
 static char cmdline[2048];
@@ -253,6 +279,8 @@ static void parse_cmdline(uint32_t magic, uint32_t mbi)
         { "expect-magic", &cfg.expect_magic }, { "flood", &cfg.flood },
         { "flood-line", &cfg.flood_line }, { "flood-wait", &cfg.flood_wait },
         { "poweroff", &cfg.poweroff }, { "hostile-pause", &cfg.hostile_pause },
+        { "fuzz", &cfg.fuzz }, { "seed", &cfg.seed },
+        { "resume-wait", &cfg.resume_wait },
     };
     const char *src = NULL;
     char *p;
@@ -598,6 +626,178 @@ static void test_hostile(void)
     }
 }
 
+/* ---- fuzzing the device's ports and BARs ---- */
+
+#define PLATFORM_ID     0x00015853u     /* device 0x0001, vendor 0x5853 */
+#define PM1A_STS        0xb000          /* Xen's ACPI PM1a status block */
+#define PWRBTN_STS      0x0100
+
+static uint64_t rng_state;
+
+/* xorshift64: shifts and xors only (no libgcc), never 0 from a non-0 seed */
+static uint32_t rnd(void)
+{
+    uint64_t x = rng_state;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    rng_state = x;
+    return (uint32_t)(x >> 32);
+}
+
+/* uniform enough below n (n <= 2^16): the high bits times n */
+static uint32_t rnd_below(uint32_t n)
+{
+    return (uint32_t)(((uint64_t)(rnd() >> 16) * n) >> 16);
+}
+
+static uint32_t rnd_value(void)
+{
+    static const uint32_t special[] = {
+        0, 1, 2, 0xff, 0xffff, 0xffffffffu, '\n',
+    };
+
+    switch (rnd_below(4)) {
+    case 0:
+        return rnd_below(16);
+    case 1:
+        return special[rnd_below(sizeof(special) / sizeof(special[0]))];
+    default:
+        return rnd();
+    }
+}
+
+/* The platform device's I/O and MMIO BARs, from its config space. */
+static int platform_bars(uint16_t *io, uint32_t *mmio)
+{
+    unsigned int dev;
+
+    for (dev = 0; dev < 32; dev++) {
+        if (pci_read32(0, dev, 0, 0) != PLATFORM_ID)
+            continue;
+        *io = pci_read32(0, dev, 0, 0x10) & 0xfffc;
+        *mmio = pci_read32(0, dev, 0, 0x14) & 0xfffffff0u;
+        return *io && *mmio;
+    }
+    return 0;
+}
+
+static void test_fuzz(void)
+{
+    static const uint32_t products[] = { 1, 2, 3, 4, 5, 0xffff };
+    uint32_t i, n[3][2] = { { 0 } }, io_bar = 0, mmio_bar = 0, v;
+    uint16_t io = 0;
+    uint64_t t0 = 0, t1 = 0;
+    int tsc = have_tsc();
+    char line[80];
+
+    if (!platform_magic_ok("fuzz"))
+        return;
+    if (!platform_bars(&io, &mmio_bar)) {
+        fail("fuzz: the platform device's BARs are not assigned", NULL, NULL);
+        return;
+    }
+    io_bar = io;
+    rng_state = (uint64_t)cfg.seed << 32 | 0x9e3779b9u;
+    pr("info: fuzz-start seed=%u accesses=%u io-bar=0x%x mmio-bar=0x%x\n",
+       cfg.seed, cfg.fuzz, io_bar, mmio_bar);
+    if (tsc)
+        t0 = rdtsc();
+    for (i = 0; i < cfg.fuzz; i++) {
+        uint32_t where = rnd_below(10), width = 1u << rnd_below(3);
+        uint32_t write = rnd() & 1, size, off, region;
+
+        if (i && !(i & 0x3ffff))
+            pr("info: fuzz-progress accesses=%u\n", i);
+        region = where < 5 ? 0 : where < 9 ? 1 : 2;
+        size = region == 0 ? 16 : region == 1 ? 256 : 0x1000000;
+        off = rnd_below(size == 0x1000000 ? 0x10000 : size);
+        if (region == 2)
+            off = off << 8 | rnd_below(256);
+        if (off + width > size)
+            off = size - width;
+        v = rnd_value();
+        if (write && width == 2 && region == 0 && off == 2 && (rnd() & 1))
+            v = products[rnd_below(sizeof(products) / sizeof(products[0]))];
+        n[region][write]++;
+        if (region == 2) {
+            volatile void *a = (volatile void *)(mmio_bar + off);
+
+            if (write) {
+                if (width == 1)
+                    *(volatile uint8_t *)a = v;
+                else if (width == 2)
+                    *(volatile uint16_t *)a = v;
+                else
+                    *(volatile uint32_t *)a = v;
+            } else {
+                v = width == 1 ? *(volatile uint8_t *)a :
+                    width == 2 ? *(volatile uint16_t *)a :
+                    *(volatile uint32_t *)a;
+            }
+            continue;
+        }
+        off += region == 0 ? PORT_MAGIC : io_bar;
+        if (write) {
+            if (width == 1)
+                outb(off, v);
+            else if (width == 2)
+                outw(off, v);
+            else
+                outl(off, v);
+        } else {
+            v = width == 1 ? inb(off) : width == 2 ? inw(off) : inl(off);
+        }
+    }
+    if (tsc)
+        t1 = rdtsc();
+    pr("info: fuzz-done seed=%u accesses=%u fixed=%u/%u bar-io=%u/%u "
+       "bar-mmio=%u/%u (reads/writes) ", cfg.seed, cfg.fuzz, n[0][0], n[0][1],
+       n[1][0], n[1][1], n[2][0], n[2][1]);
+    pr_cycles(tsc, t0, t1);
+
+    /* The device must still answer the protocol. */
+    outb(PORT_VERSION, '\n');           /* end a line the fuzz left open */
+    outb(PORT_MAGIC, 0);                /* ROM unlocked, as after reset */
+    check_hex(inb(PORT_MAGIC), 0, "fuzz: platform flags read back 0");
+    check_hex(inb(io_bar), 0, "fuzz: the I/O BAR reads the same flags");
+    check_hex(inb(PORT_VERSION), cfg.version, "fuzz: protocol version");
+    v = inw(PORT_MAGIC);
+    pr("info: fuzz-final magic=0x%x\n", v);
+    if (v == MAGIC || v == MAGIC_BLACKLISTED)
+        pass("fuzz: magic is 0x49d2 or, blacklisted by the fuzz, 0xd249");
+    else
+        check_hex(v, MAGIC, "fuzz: magic");
+    sfmt(line, sizeof(line), "xq-fuzz-after %s\n", cfg.token);
+    log_str(line);
+}
+
+/* Wait for dom0's power button, around which it saves and restores us. */
+static void test_resume(void)
+{
+    uint32_t waited = 0;
+
+    if (!platform_magic_ok("resume"))
+        return;
+    outw(PM1A_STS, PWRBTN_STS);         /* write 1 to clear */
+    pr("info: resume-wait magic=0x%x\n", inw(PORT_MAGIC));
+    while (!(inw(PM1A_STS) & PWRBTN_STS)) {
+        if (waited >= cfg.resume_wait) {
+            fail("resume: no power button from dom0", NULL, NULL);
+            return;
+        }
+        delay_ms(10);
+        waited += 10;
+    }
+    outw(PM1A_STS, PWRBTN_STS);
+    pr("info: resume: power button after %u ms\n", waited);
+    check_hex(inw(PORT_MAGIC), cfg.expect_magic,
+              "resume: magic after save and restore");
+    check_hex(inb(PORT_VERSION), cfg.version,
+              "resume: protocol version after save and restore");
+}
+
 /* ---- PCI and IDE inventory for unplug ---- */
 
 enum { DISK_NONE, DISK_HD, DISK_CD, DISK_UNKNOWN };
@@ -873,6 +1073,8 @@ static const struct {
     { "flood", test_flood },
     { "hostile", test_hostile },
     { "unplug", test_unplug },
+    { "fuzz", test_fuzz },
+    { "resume", test_resume },
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
