@@ -13,7 +13,7 @@ endif
 
 .PHONY: all setup fetch prepare prepare-pristine build images images-arm64 \
 	images-x86_64 boot boot-arm64 boot-x86 check lint report ci-local export-git \
-	upstream-mail debian-source export-quilt \
+	upstream-mail debian-source export-quilt fuzz \
 	clean help
 
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
@@ -98,6 +98,12 @@ upstream-mail: fetch prepare-pristine
 ##   out/debian-source/*.dsc
 debian-source: fetch
 	for t in $(TREES); do scripts/debian-source $$t || exit; done
+
+## fuzz: the long port fuzz: the test guest's 1,000,000 seeded accesses to
+##   the platform device, on our device model built with ASan and UBSan
+##   (SEED=N replays a seed, ACCESSES=N changes the count)
+fuzz: images-x86_64
+	scripts/fuzz $(if $(SEED),--seed $(SEED)) $(if $(ACCESSES),--accesses $(ACCESSES))
 
 ## report: the timing report of the last run
 report:
