@@ -27,6 +27,11 @@ EOC
     } >"/tmp/$1.cfg"
 }
 
+# guest_cost NAME T0: "XQ-TIME guest-NAME S", S the seconds since uptime T0.
+guest_cost() {
+    measured "guest-$1" "$(awk -v a="$2" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')"
+}
+
 # hvm_create NAME: start the guest of /tmp/NAME.cfg.
 hvm_create() {
     if ! xl create "/tmp/$1.cfg"; then
@@ -37,14 +42,17 @@ hvm_create() {
 }
 
 # hvm_run NAME SECONDS: create an HVM guest from the config on stdin (see
-# hvm_cfg); wait for it to power off.
+# hvm_cfg); wait for it to power off.  What the guest cost, from xl create
+# to its end, goes to the timing report (guest-NAME).
 hvm_run() {
     hvm_cfg "$1"
+    g0=$(cut -d' ' -f1 /proc/uptime)
     hvm_create "$1" || return 1
     if ! wait_gone "$1" "$2"; then
         result "$1" FAIL "the guest did not power off in $2 s"
         tail -n 20 "/var/log/xen/qemu-dm-$1.log" | sed "s/^/$1-dm| /"
     fi
+    guest_cost "$1" "$g0"
     sed "s/^/$1| /" "/var/log/xen/guest-$1.log"
 }
 
@@ -328,6 +336,7 @@ EOC
     done
     wait_gone "$name" 30 || result "$name" FAIL "the guest did not power off"
     ELAPSED=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+    measured "guest-$name" "$ELAPSED"
     sed "s/^/$name| /" "$log"
     sed "s/^/$name-marks| /" "/tmp/$name.marks"
     plen=$(grep -m1 'xen-platform: ' "$dm" | sed 's/xen-platform: .*//' | tr -d '\n' | wc -c)
@@ -453,6 +462,7 @@ EOC
     wait_gone "$name" 30 || result "$name" FAIL "the guest did not power off in ${bound}s"
     xenstore-rm /mh/driver-blacklist/experimental/5
     ELAPSED=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+    measured "guest-$name" "$ELAPSED"
     grep -v '^info: fuzz-progress' "$log" | sed "s/^/$name| /"
     grep -E 'Sanitizer|runtime error|refused|rate limit|xq-fuzz-after' "$dm" | head -n 40 | sed "s/^/$name-dm| /"
     if grep -q '^Test result: SUCCESS' "$log" && ! grep -q '^FAIL' "$log"; then
