@@ -495,7 +495,7 @@ EOC
 # The short run of make check, on our device model: xq.fuzz= and xq.seed=
 # on dom0's command line (the scenario's dom0_args) change it.
 step_port_fuzz() {
-    port_fuzz port-fuzz "$(arg xq.fuzz | grep . || echo 20000)" "$(arg xq.seed | grep . || echo 1)" 240
+    port_fuzz port-fuzz "$(arg xq.fuzz | grep . || echo 10000)" "$(arg xq.seed | grep . || echo 1)" 240
 }
 
 # make fuzz: the same on the device model built with AddressSanitizer and
