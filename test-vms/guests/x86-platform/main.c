@@ -31,9 +31,12 @@
  *     unplug       scan PCI bus 0 and the 4 IDE positions (ATA IDENTIFY),
  *                  write the xq.unplug mask (16-bit) to 0x10, rescan: the
  *                  requested devices must be gone and all others remain
- *     fuzz         xq.fuzz accesses drawn from xq.seed (see "Fuzzing"
- *                  below), then check that the device still answers the
- *                  protocol and send "xq-fuzz-after T" to the driver log
+ *     fuzz         a sweep of every offset, width and direction, then
+ *                  xq.fuzz accesses drawn from xq.seed (see "Fuzzing"
+ *                  below); pause 2 s; check that the device still answers
+ *                  the protocol, send "xq-fuzz-after T" to the driver log,
+ *                  and hand-shake as experimental build 5 (which dom0
+ *                  blacklists): the magic must then be 0xd249
  *     resume       print "info: resume-wait magic=0x..." and wait (at
  *                  most xq.resume-wait ms) for the ACPI power button
  *                  (dom0: xl trigger NAME power, after xl save and xl
@@ -82,7 +85,12 @@
  * no check ran, or on an unexpected exception), then ACPI soft-off (see
  * poweroff() in lib.c), or cli; hlt if that does not work.
  *
- * Fuzzing: every access is a function of the seed alone (xorshift64):
+ * Fuzzing: first a sweep, in order, of every offset of the fixed ports
+ * and of the I/O BAR with every width that fits, read and write (values
+ * from the seed); then xq.fuzz accesses, each a function of the seed alone
+ * (xorshift64), so that a seed replays the same stream (what the device
+ * does with it may still differ: its blacklist lookups are rate-limited
+ * on the host's clock):
  * a read or a write of 1, 2 or 4 bytes at a random offset of the fixed
  * ports 0x10-0x1f (half the accesses), of the device's I/O BAR (256
  * ports, 2 in 5) or of its 16 MiB MMIO BAR (1 in 10), the access within
@@ -375,7 +383,7 @@ static int platform_magic_ok(const char *test)
 
     if (m == MAGIC || m == MAGIC_BLACKLISTED)
         return 1;
-    sfmt(what, sizeof(what), "%s: platform device magic, not logging", test);
+    sfmt(what, sizeof(what), "%s: platform device magic, test skipped", test);
     check_hex(m, MAGIC, what);
     return 0;
 }
@@ -683,10 +691,48 @@ static int platform_bars(uint16_t *io, uint32_t *mmio)
     return 0;
 }
 
+/* One access of WIDTH bytes at OFF of REGION (0 fixed ports, 1 I/O BAR, 2
+ * MMIO BAR), a write of V or a read. */
+static void fuzz_access(uint32_t region, uint32_t off, uint32_t width,
+                        uint32_t write, uint32_t v, uint16_t io_bar,
+                        uint32_t mmio_bar)
+{
+    if (region == 2) {
+        volatile void *a = (volatile void *)(mmio_bar + off);
+
+        if (write) {
+            if (width == 1)
+                *(volatile uint8_t *)a = v;
+            else if (width == 2)
+                *(volatile uint16_t *)a = v;
+            else
+                *(volatile uint32_t *)a = v;
+        } else {
+            v = width == 1 ? *(volatile uint8_t *)a :
+                width == 2 ? *(volatile uint16_t *)a :
+                *(volatile uint32_t *)a;
+        }
+        return;
+    }
+    off += region == 0 ? PORT_MAGIC : io_bar;
+    if (write) {
+        if (width == 1)
+            outb(off, v);
+        else if (width == 2)
+            outw(off, v);
+        else
+            outl(off, v);
+    } else {
+        v = width == 1 ? inb(off) : width == 2 ? inw(off) : inl(off);
+    }
+}
+
 static void test_fuzz(void)
 {
     static const uint32_t products[] = { 1, 2, 3, 4, 5, 0xffff };
-    uint32_t i, n[3][2] = { { 0 } }, io_bar = 0, mmio_bar = 0, v;
+    static const uint32_t sizes[] = { 16, 256, 0x1000000 };
+    uint32_t i, n[3][2] = { { 0 } }, mmio_bar = 0, v, sweep = 0;
+    uint32_t region, off, width, write;
     uint16_t io = 0;
     uint64_t t0 = 0, t1 = 0;
     int tsc = have_tsc();
@@ -698,70 +744,52 @@ static void test_fuzz(void)
         fail("fuzz: the platform device's BARs are not assigned", NULL, NULL);
         return;
     }
-    io_bar = io;
     rng_state = (uint64_t)cfg.seed << 32 | 0x9e3779b9u;
     pr("info: fuzz-start seed=%u accesses=%u io-bar=0x%x mmio-bar=0x%x\n",
-       cfg.seed, cfg.fuzz, io_bar, mmio_bar);
+       cfg.seed, cfg.fuzz, io, mmio_bar);
     if (tsc)
         t0 = rdtsc();
+    /* The sweep: nothing left to chance in the two port windows. */
+    for (region = 0; region < 2; region++)
+        for (off = 0; off < sizes[region]; off++)
+            for (width = 1; width <= 4 && off + width <= sizes[region];
+                 width <<= 1)
+                for (write = 0; write < 2; write++, sweep++)
+                    fuzz_access(region, off, width, write, rnd_value(), io,
+                                mmio_bar);
     for (i = 0; i < cfg.fuzz; i++) {
-        uint32_t where = rnd_below(10), width = 1u << rnd_below(3);
-        uint32_t write = rnd() & 1, size, off, region;
+        uint32_t where = rnd_below(10);
 
         if (i && !(i & 0x3ffff))
             pr("info: fuzz-progress accesses=%u\n", i);
+        width = 1u << rnd_below(3);
+        write = rnd() & 1;
         region = where < 5 ? 0 : where < 9 ? 1 : 2;
-        size = region == 0 ? 16 : region == 1 ? 256 : 0x1000000;
-        off = rnd_below(size == 0x1000000 ? 0x10000 : size);
+        off = rnd_below(region == 2 ? 0x10000 : sizes[region]);
         if (region == 2)
             off = off << 8 | rnd_below(256);
-        if (off + width > size)
-            off = size - width;
+        if (off + width > sizes[region])
+            off = sizes[region] - width;
         v = rnd_value();
         if (write && width == 2 && region == 0 && off == 2 && (rnd() & 1))
             v = products[rnd_below(sizeof(products) / sizeof(products[0]))];
         n[region][write]++;
-        if (region == 2) {
-            volatile void *a = (volatile void *)(mmio_bar + off);
-
-            if (write) {
-                if (width == 1)
-                    *(volatile uint8_t *)a = v;
-                else if (width == 2)
-                    *(volatile uint16_t *)a = v;
-                else
-                    *(volatile uint32_t *)a = v;
-            } else {
-                v = width == 1 ? *(volatile uint8_t *)a :
-                    width == 2 ? *(volatile uint16_t *)a :
-                    *(volatile uint32_t *)a;
-            }
-            continue;
-        }
-        off += region == 0 ? PORT_MAGIC : io_bar;
-        if (write) {
-            if (width == 1)
-                outb(off, v);
-            else if (width == 2)
-                outw(off, v);
-            else
-                outl(off, v);
-        } else {
-            v = width == 1 ? inb(off) : width == 2 ? inw(off) : inl(off);
-        }
+        fuzz_access(region, off, width, write, v, io, mmio_bar);
     }
     if (tsc)
         t1 = rdtsc();
-    pr("info: fuzz-done seed=%u accesses=%u fixed=%u/%u bar-io=%u/%u "
-       "bar-mmio=%u/%u (reads/writes) ", cfg.seed, cfg.fuzz, n[0][0], n[0][1],
-       n[1][0], n[1][1], n[2][0], n[2][1]);
+    pr("info: fuzz-done seed=%u sweep=%u accesses=%u fixed=%u/%u "
+       "bar-io=%u/%u bar-mmio=%u/%u (reads/writes) ", cfg.seed, sweep,
+       cfg.fuzz, n[0][0], n[0][1], n[1][0], n[1][1], n[2][0], n[2][1]);
     pr_cycles(tsc, t0, t1);
+    /* for dom0 to read the device model's memory while it still runs */
+    delay_ms(2000);
 
     /* The device must still answer the protocol. */
     outb(PORT_VERSION, '\n');           /* end a line the fuzz left open */
     outb(PORT_MAGIC, 0);                /* ROM unlocked, as after reset */
     check_hex(inb(PORT_MAGIC), 0, "fuzz: platform flags read back 0");
-    check_hex(inb(io_bar), 0, "fuzz: the I/O BAR reads the same flags");
+    check_hex(inb(io), 0, "fuzz: the I/O BAR reads the same flags");
     check_hex(inb(PORT_VERSION), cfg.version, "fuzz: protocol version");
     v = inw(PORT_MAGIC);
     pr("info: fuzz-final magic=0x%x\n", v);
@@ -771,6 +799,15 @@ static void test_fuzz(void)
         check_hex(v, MAGIC, "fuzz: magic");
     sfmt(line, sizeof(line), "xq-fuzz-after %s\n", cfg.token);
     log_str(line);
+    /*
+     * Whatever the fuzz did, the blacklist still works: the lookup bucket
+     * refills one token a second; experimental build 5 is blacklisted.
+     */
+    delay_ms(1100);
+    outw(PORT_VERSION, 0xffff);
+    outl(PORT_MAGIC, 5);
+    check_hex(inw(PORT_MAGIC), MAGIC_BLACKLISTED,
+              "fuzz: magic after experimental build 5");
 }
 
 /* Wait for dom0's power button, around which it saves and restores us. */
