@@ -508,7 +508,7 @@ step_port_fuzz() {
 }
 
 # make fuzz: the same on the device model built with AddressSanitizer and
-# UndefinedBehaviorSanitizer (scripts/fuzz), with a small log bucket, its
+# UndefinedBehaviorSanitizer (scripts/fuzz), with a small, slow log bucket, its
 # trace events and guest errors on, so that the drop, notice and
 # formatting paths run under the sanitizers too.
 DM_ASAN=/usr/lib/xen/bin/qemu-system-i386-asan
@@ -517,7 +517,7 @@ step_port_fuzz_asan() {
     n=$(arg xq.fuzz | grep . || echo 1000000)
     port_fuzz port-fuzz-asan "$n" "$(arg xq.seed | grep . || echo 1)" $((120 + n / 100)) \
         "device_model_override = \"$DM_ASAN\"
-device_model_args = [ \"-global\", \"xen-platform.log-bucket-size=4096\", \"-global\", \"xen-platform.log-refill-rate=1024\", \"-d\", \"guest_errors\", \"-trace\", \"xen_platform_*\" ]"
+device_model_args = [ \"-global\", \"xen-platform.log-bucket-size=1024\", \"-global\", \"xen-platform.log-refill-rate=8\", \"-d\", \"guest_errors\", \"-trace\", \"xen_platform_*\" ]"
 }
 
 # save_restore NAME BUILD MAGIC [XL-LINE]: boot the freestanding guest,
