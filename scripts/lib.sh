@@ -130,6 +130,9 @@ run_logged() {
 # their declared inputs is unchanged, so that deciding to skip costs
 # milliseconds.  Keys hash contents, never paths: the same inputs give the
 # same key whichever way a script was called and wherever the clone is.
+# cpio_gz DIR FILE: pack DIR as a newc initramfs owned by root.
+cpio_gz() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$2"; }
+
 # file_hashes FILE...: "sha256 basename" per file.
 file_hashes() {
     local f

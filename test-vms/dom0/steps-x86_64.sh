@@ -27,11 +27,6 @@ EOC
     } >"/tmp/$1.cfg"
 }
 
-# guest_cost NAME T0: "XQ-TIME guest-NAME S", S the seconds since uptime T0.
-guest_cost() {
-    measured "guest-$1" "$(awk -v a="$2" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')"
-}
-
 # hvm_create NAME: start the guest of /tmp/NAME.cfg.
 hvm_create() {
     if ! xl create "/tmp/$1.cfg"; then
@@ -43,16 +38,17 @@ hvm_create() {
 
 # hvm_run NAME SECONDS: create an HVM guest from the config on stdin (see
 # hvm_cfg); wait for it to power off.  What the guest cost, from xl create
-# to its end, goes to the timing report (guest-NAME).
+# to its end, is ELAPSED and goes to the timing report (guest-NAME).
 hvm_run() {
     hvm_cfg "$1"
-    g0=$(cut -d' ' -f1 /proc/uptime)
+    g0=$(uptime_s)
     hvm_create "$1" || return 1
     if ! wait_gone "$1" "$2"; then
         result "$1" FAIL "the guest did not power off in $2 s"
         tail -n 20 "/var/log/xen/qemu-dm-$1.log" | sed "s/^/$1-dm| /"
     fi
-    guest_cost "$1" "$g0"
+    ELAPSED=$(since "$g0")
+    measured "guest-$1" "$ELAPSED"
     sed "s/^/$1| /" "/var/log/xen/guest-$1.log"
 }
 
@@ -95,15 +91,12 @@ step_linux_nounplug() {
 # given command line; one result from its verdict line.
 platform_guest() {
     name=$1 args=$2 extra_cfg=${3:-}
-    t0=$(cut -d' ' -f1 /proc/uptime)
     hvm_run "$name" 90 <<EOC || return 1
 memory = 32
 kernel = "/xq/guests/xq-platform-guest.elf"
 extra = "$args"
 $extra_cfg
 EOC
-    t1=$(cut -d' ' -f1 /proc/uptime)
-    ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     log=/var/log/xen/guest-$name.log
     if grep -q '^Test result: SUCCESS' "$log" && ! grep -q '^FAIL' "$log"; then
         result "$name" PASS "$(grep -c '^PASS' "$log") checks passed in the guest (${ELAPSED}s)"
@@ -309,7 +302,7 @@ kernel = "/xq/guests/xq-platform-guest.elf"
 extra = "xq.tests=magic,hostile xq.hostile=$(echo "$*" | tr ' ' '+') xq.hostile-pause=$pause"
 $dmargs
 EOC
-    t0=$(cut -d' ' -f1 /proc/uptime)
+    t0=$(uptime_s)
     hvm_create "$name" || return
     # Poll for the marker lines; record "KIND start|done UPTIME DM-SIZE".
     # Cheaply: dom0's one vCPU also runs the device model under test, so
@@ -326,7 +319,7 @@ EOC
         last=$lines
         n=$(head -n "$lines" "$log" | grep -c '^info: hostile-\(start\|done\) ')
         if [ "$n" -gt "$seen" ]; then
-            now=$(cut -d' ' -f1 /proc/uptime) size=$(wc -c <"$dm")
+            now=$(uptime_s) size=$(wc -c <"$dm")
             head -n "$lines" "$log" | grep '^info: hostile-\(start\|done\) ' | sed -n "$((seen + 1)),${n}p" |
                 sed "s/^info: hostile-\([a-z]*\) kind=\([a-z]*\) .*/\2 \1 $now $size/" >>"/tmp/$name.marks"
             seen=$n
@@ -334,7 +327,7 @@ EOC
         head -n "$lines" "$log" | grep -q '^Test result: ' && break
     done
     wait_gone "$name" 30 || result "$name" FAIL "the guest did not power off"
-    ELAPSED=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+    ELAPSED=$(since "$t0")
     measured "guest-$name" "$ELAPSED"
     sed "s/^/$name| /" "$log"
     sed "s/^/$name-marks| /" "/tmp/$name.marks"
@@ -392,8 +385,16 @@ step_hostile() {
 # space and the IDE channels.
 UNPLUG_DISKS="disk = [ \"format=raw,vdev=hda,access=rw,backendtype=qdisk,target=$DISK\", \"format=raw,vdev=hdb,access=rw,backendtype=qdisk,target=$DISK.b\", \"format=raw,vdev=hdc,access=rw,backendtype=qdisk,target=$DISK.c\" ]"
 UNPLUG_DEVS="device_model_args_hvm = [ \"-device\", \"e1000,romfile=\", \"-device\", \"rtl8139,romfile=\", \"-drive\", \"file=$DISK.n,if=none,id=nvm,format=raw\", \"-device\", \"nvme,drive=nvm,serial=xq\" ]"
+# unplug_disks: the files behind UNPLUG_DISKS' second and third disks and
+# UNPLUG_DEVS' NVMe disk.
+unplug_disks() {
+    for f in "$DISK.b" "$DISK.c" "$DISK.n"; do
+        [ -f "$f" ] || dd if=/dev/zero of="$f" bs=1M count=4 2>/dev/null
+    done
+}
+
 step_unplug_classes() {
-    for f in "$DISK.b" "$DISK.c" "$DISK.n"; do dd if=/dev/zero of="$f" bs=1M count=4 2>/dev/null; done
+    unplug_disks
     for what in nics ide aux-ide nvme; do
         platform_guest "unplug-$what" "xq.tests=unplug xq.unplug=$what" "$(printf '%s\n%s' "$UNPLUG_DISKS" "$UNPLUG_DEVS")"
     done
@@ -430,9 +431,7 @@ FUZZ_RSS_SLACK_KIB=4096
 port_fuzz() {
     name=$1 n=$2 seed=$3 bound=$4 dmline=${5:-}
     log=/var/log/xen/guest-$name.log dm=/var/log/xen/qemu-dm-$name.log
-    for f in "$DISK.b" "$DISK.c" "$DISK.n"; do
-        [ -f "$f" ] || dd if=/dev/zero of="$f" bs=1M count=4 2>/dev/null
-    done
+    unplug_disks
     xenstore-write /mh/driver-blacklist/experimental/5 ""
     hvm_cfg "$name" <<EOC
 memory = 32
@@ -443,7 +442,7 @@ $UNPLUG_DEVS
 $dmline
 EOC
     echo "port-fuzz: $name: seed $seed, $n accesses"
-    t0=$(cut -d' ' -f1 /proc/uptime)
+    t0=$(uptime_s)
     env $FUZZ_SANITIZERS xl create "/tmp/$name.cfg" || {
         tail -n 20 "$dm" 2>/dev/null | sed "s/^/$name-dm| /"
         result "$name" FAIL "xl create failed"
@@ -458,7 +457,7 @@ EOC
     # forever, and the report must reach the console before the timeout.
     rss0= rssp= rss1=
     end=$(awk -v t="$t0" -v b="$bound" 'BEGIN { print int(t + b) }')
-    while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+    while [ "$(uptime_s | cut -d. -f1)" -lt "$end" ]; do
         sleep 0.2
         [ -n "$rss0" ] || ! grep -q '^info: fuzz-start' "$log" || rss0=$(rss_kib "$pid")
         [ -n "$rssp" ] || ! grep -q '^info: fuzz-progress' "$log" || rssp=$(rss_kib "$pid")
@@ -469,7 +468,7 @@ EOC
     done
     wait_gone "$name" 10 || result "$name" FAIL "the guest did not finish in ${bound}s"
     xenstore-rm /mh/driver-blacklist/experimental/5
-    ELAPSED=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+    ELAPSED=$(since "$t0")
     measured "guest-$name" "$ELAPSED"
     grep -v '^info: fuzz-progress' "$log" | sed "s/^/$name| /"
     grep -E 'Sanitizer|runtime error|refused|rate limit|xq-fuzz-after' "$dm" | head -n 40 | sed "s/^/$name-dm| /"

@@ -6,6 +6,10 @@
 
 result() { echo "XQ-RESULT $1 $2 $3"; }
 
+# uptime_s: dom0's uptime in seconds; since T0: the seconds since uptime T0.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
 # A measurement for the timing report (not a verdict): "XQ-TIME <what> <s>".
 measured() { echo "XQ-TIME $1 $2"; }
 
