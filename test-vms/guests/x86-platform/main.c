@@ -30,7 +30,9 @@
  *                  (for dom0 to see it, and the bucket to refill)
  *     unplug       scan PCI bus 0 and the 4 IDE positions (ATA IDENTIFY),
  *                  write the xq.unplug mask (16-bit) to 0x10, rescan: the
- *                  requested devices must be gone and all others remain
+ *                  requested devices must be gone and all others remain;
+ *                  then the same for each further mask of xq.unplug, the
+ *                  last rescan being the next one's "before"
  *     fuzz         a sweep of every offset, width and direction, then
  *                  xq.fuzz accesses drawn from xq.seed (see "Fuzzing"
  *                  below); pause 2 s; check that the device still answers
@@ -65,11 +67,12 @@
  *                        127 bytes 0xff and 0x00 in turn), unterminated
  *                        (bytes 'U', no newline at all); up to 8 floods
  *   xq.hostile-pause=MS  pause after each hostile marker line (default 1000)
- *   xq.unplug=WHAT       none (default), or nics, ide, aux-ide, nvme joined
+ *   xq.unplug=WHAT:...   none (default), or nics, ide, aux-ide, nvme joined
  *                        with '+', or a number: the mask written to 0x10
  *                        (bit 0 ide: all IDE disks and SCSI, bit 1 nics,
  *                        bit 2 aux-ide: IDE disks but the primary master,
- *                        bit 3 nvme)
+ *                        bit 3 nvme); up to 4 masks, written in turn, each
+ *                        check's name starting "unplug WHAT:"
  *   xq.fuzz=N            accesses of the fuzz test (default 100000)
  *   xq.seed=N            its seed, 32 bits (default 1)
  *   xq.resume-wait=MS    the resume test's bound (default 120000)
@@ -133,7 +136,8 @@ static struct {
     const char *tests;
     uint32_t magic, version, product, build, expect_magic;
     uint32_t flood, flood_line, flood_wait, flood_outb;
-    uint32_t unplug, poweroff, hostile_pause;
+    uint32_t unplug[4], unplug_n, poweroff, hostile_pause;
+    const char *unplug_name[4];
     uint32_t fuzz, seed, resume_wait;
     const char *token;
     const char *hostile;
@@ -142,7 +146,7 @@ static struct {
     .magic = MAGIC, .version = 1, .product = 0xffff, .build = 1,
     .expect_magic = MAGIC,
     .flood = 4194304, .flood_line = 100, .flood_wait = 2000,
-    .unplug = 0, .poweroff = 1,
+    .unplug_n = 1, .unplug_name = { "none" }, .poweroff = 1,
     .token = "xq",
     .hostile = "empty:4096",
     .hostile_pause = 1000,
@@ -234,37 +238,68 @@ static void idt_setup(void)
 
 /* ---- command line ---- */
 
-static void parse_unplug(const char *v)
+/* One mask of xq.unplug, up to ':' or the end; 0 with a failure if bad */
+static uint32_t parse_unplug_mask(const char *v, size_t vlen)
 {
     static const struct { const char *name; uint32_t bit; } names[] = {
         { "none", 0 }, { "ide", UNPLUG_IDE }, { "nics", UNPLUG_NICS },
         { "aux-ide", UNPLUG_AUX_IDE }, { "nvme", UNPLUG_NVME },
     };
-    uint32_t mask = 0;
-    const char *p = v;
+    char num[16];
+    uint32_t mask = 0, n;
+    const char *p = v, *end = v + vlen;
 
-    if (!parse_u32(v, &cfg.unplug) && cfg.unplug <= 0xffff)
-        return;
-    while (*p) {
+    if (vlen < sizeof(num)) {
+        memcpy(num, v, vlen);
+        num[vlen] = 0;
+        if (!parse_u32(num, &n) && n <= 0xffff)
+            return n;
+    }
+    while (p < end) {
         size_t len = 0, i;
 
-        while (p[len] && p[len] != '+')
+        while (p + len < end && p[len] != '+')
             len++;
         for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             if (strlen(names[i].name) == len && !strncmp(p, names[i].name, len))
                 break;
         if (i == sizeof(names) / sizeof(names[0])) {
             fail("cmdline: bad xq.unplug (none|ide|nics|aux-ide|nvme joined "
-                 "with +, or a number)", NULL, NULL);
-            cfg.unplug = 0;
-            return;
+                 "with +, or a number; up to 4 joined with :)", NULL, NULL);
+            return 0;
         }
         mask |= names[i].bit;
         p += len;
-        if (*p == '+')
+        if (p < end)
             p++;
     }
-    cfg.unplug = mask;
+    return mask;
+}
+
+/* Up to 4 masks joined with ':', each named by its text */
+static void parse_unplug(const char *v)
+{
+    static char names[4][32];
+    uint32_t n = 0;
+
+    for (;;) {
+        size_t len = 0;
+
+        while (v[len] && v[len] != ':')
+            len++;
+        if (n == 4) {
+            fail("cmdline: more than 4 masks in xq.unplug", NULL, NULL);
+            break;
+        }
+        cfg.unplug[n] = parse_unplug_mask(v, len);
+        memcpy(names[n], v, len < sizeof(names[n]) ? len : sizeof(names[n]) - 1);
+        cfg.unplug_name[n] = names[n];
+        n++;
+        if (!v[len])
+            break;
+        v += len + 1;
+    }
+    cfg.unplug_n = n;
 }
 
 static int token_ok(const char *t)
@@ -1025,16 +1060,16 @@ static void print_inventory(const char *when, const struct inventory *inv)
 }
 
 /* The devices of category cat must be gone (gone) or unchanged */
-static void check_cat(int cat, int gone, const char *name)
+static void check_cat(const char *step, int cat, int gone, const char *name)
 {
-    char got[320], want[320], what[64];
+    char got[320], want[320], what[96];
 
     list_cat(got, sizeof(got), &after, cat);
     if (gone)
         sfmt(want, sizeof(want), "-");
     else
         list_cat(want, sizeof(want), &before, cat);
-    sfmt(what, sizeof(what), "unplug: %s %s", name,
+    sfmt(what, sizeof(what), "unplug %s: %s %s", step, name,
          gone ? "gone" : "unchanged");
     if (!strcmp(got, want))
         pass(what);
@@ -1042,44 +1077,47 @@ static void check_cat(int cat, int gone, const char *name)
         fail(what, got, want);
 }
 
-static void test_unplug(void)
+static void nothing_before(const char *step, const char *what)
 {
-    uint32_t mask = cfg.unplug;
+    char msg[128];
+
+    sfmt(msg, sizeof(msg), "unplug %s: requested, but no %s before", step,
+         what);
+    fail(msg, NULL, NULL);
+}
+
+/* Write one mask: what it names must go, everything else stay */
+static void unplug_step(const char *step, uint32_t mask)
+{
     uint8_t want[4];
-    char got_s[48], want_s[48], what[64];
+    char got_s[48], want_s[48], what[96];
     unsigned int i;
     int all = mask & UNPLUG_IDE, aux = !all && (mask & UNPLUG_AUX_IDE);
 
-    inventory(&before);
-    print_inventory("before", &before);
-
     /* Nothing to unplug proves nothing */
     if ((mask & UNPLUG_NICS) && !count_cat(&before, CAT_NIC))
-        fail("unplug: nics requested but no NIC before", NULL, NULL);
+        nothing_before(step, "NIC");
     if ((mask & UNPLUG_NVME) && !count_cat(&before, CAT_NVME))
-        fail("unplug: nvme requested but no NVMe controller before", NULL,
-             NULL);
+        nothing_before(step, "NVMe controller");
     if (all && !count_cat(&before, CAT_SCSI) &&
         before.disk[0] != DISK_HD && before.disk[1] != DISK_HD &&
         before.disk[2] != DISK_HD && before.disk[3] != DISK_HD)
-        fail("unplug: ide requested but no IDE disk or SCSI before", NULL,
-             NULL);
+        nothing_before(step, "IDE disk or SCSI");
     if (aux && before.disk[1] != DISK_HD && before.disk[2] != DISK_HD &&
         before.disk[3] != DISK_HD)
-        fail("unplug: aux-ide requested but no IDE disk other than the primary "
-             "master before", NULL, NULL);
+        nothing_before(step, "IDE disk other than the primary master");
 
-    pr("info: unplug: writing 0x%04x to port 0x10\n", mask);
+    pr("info: unplug %s: writing 0x%04x to port 0x10\n", step, mask);
     outw(PORT_MAGIC, (uint16_t)mask);
 
     inventory(&after);
     print_inventory("after", &after);
 
-    check_cat(CAT_NIC, mask & UNPLUG_NICS, "NICs");
-    check_cat(CAT_NVME, mask & UNPLUG_NVME, "NVMe controllers");
+    check_cat(step, CAT_NIC, mask & UNPLUG_NICS, "NICs");
+    check_cat(step, CAT_NVME, mask & UNPLUG_NVME, "NVMe controllers");
     if (count_cat(&before, CAT_SCSI) || count_cat(&after, CAT_SCSI))
-        check_cat(CAT_SCSI, all, "SCSI controllers");
-    check_cat(CAT_OTHER, 0, "other PCI functions");
+        check_cat(step, CAT_SCSI, all, "SCSI controllers");
+    check_cat(step, CAT_OTHER, 0, "other PCI functions");
 
     /* Disks go, CD drives stay; aux spares the primary master */
     for (i = 0; i < 4; i++) {
@@ -1089,11 +1127,28 @@ static void test_unplug(void)
     }
     list_disks(got_s, sizeof(got_s), after.disk);
     list_disks(want_s, sizeof(want_s), want);
-    sfmt(what, sizeof(what), "unplug: IDE disks %s", want_s);
+    sfmt(what, sizeof(what), "unplug %s: IDE disks %s", step, want_s);
     if (!strcmp(got_s, want_s))
         pass(what);
     else
-        fail("unplug: IDE disks", got_s, want_s);
+        fail(what, got_s, want_s);
+}
+
+/*
+ * Each mask in turn, from one inventory to the next: a later write must
+ * remove only its own class, and bring nothing back.
+ */
+static void test_unplug(void)
+{
+    uint32_t i;
+
+    inventory(&before);
+    print_inventory("before", &before);
+    for (i = 0; i < cfg.unplug_n; i++) {
+        if (i)
+            before = after;
+        unplug_step(cfg.unplug_name[i], cfg.unplug[i]);
+    }
 }
 
 /* ---- main ---- */
