@@ -26,3 +26,15 @@ wait_gone() {
         sleep 0.1
     done
 }
+
+# scenario_reset NAME: after scenario NAME, before the next one of the same
+# boot: no domain but dom0 (one left is NAME's failure), no blacklist in
+# xenstore, no guest or device model logs.
+scenario_reset() {
+    for d in $(xl list | awk 'NR > 2 { print $1 }'); do
+        result "$1-leftover" FAIL "domain $d was still there after the scenario"
+        xl destroy "$d"
+    done
+    xenstore-rm /mh/driver-blacklist 2>/dev/null
+    rm -f /var/log/xen/*.log /var/log/xen/*.log.[0-9]*
+}
