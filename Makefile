@@ -19,7 +19,7 @@ endif
 ## all: fetch, prepare and build both trees, boot the test guests, summarise
 ##   (every base set; BASE=NAME for one)
 all:
-	@rc=0; scripts/check fetch build images boot- || rc=$$?; scripts/summary; exit $$rc
+	@rc=0; XQ_RUN_NAME=make scripts/check fetch build images boot- || rc=$$?; scripts/summary; exit $$rc
 
 ## setup: install the build and run dependencies (root, Debian 12)
 setup:

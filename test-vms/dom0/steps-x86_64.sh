@@ -412,7 +412,7 @@ step_unplug_classes() {
     for what in $UNPLUG_ORDER; do
         n=$(grep -c "^PASS: unplug $what: " "$log")
         if [ "$n" -gt 0 ] && ! grep -q "^FAIL: unplug $what: " "$log"; then
-            result "unplug-$what" PASS "$n checks: $(grep -m1 "^PASS: unplug $what: .* gone" "$log" | sed 's/^PASS: //')"
+            result "unplug-$what" PASS "$n checks: $(grep "^PASS: unplug $what: " "$log" | grep -m1 -E ' gone$|IDE disks' | sed 's/^PASS: //')"
         else
             result "unplug-$what" FAIL "$(grep -m1 "^FAIL: unplug $what: " "$log" || echo "no checks")"
         fi
