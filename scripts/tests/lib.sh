@@ -65,12 +65,13 @@ check_dist() {
 }
 
 # Results of the slow tests that only transform the queue (export, mails,
-# source packages) are kept by the key of everything they read: the test,
-# the scripts, the pins of the base set, the series and every patch, and
-# the tools' versions.  cached_pass FILE...: if a run with the same key
-# passed, say so and exit 0 (the test is not run again: its result could not
-# differ); else remember the key for record_pass, the test's last command.
-# An argument tool:NAME adds the version of tool NAME to the key.
+# source packages) or try the tooling on fixtures are kept by the key of
+# everything they read: the test, the scripts, the pins of the base set,
+# the series and every patch, and the tools' versions.  cached_pass
+# FILE...: if a run with the same key passed, say so and exit 0 (the test
+# is not run again: its result could not differ); else remember the key
+# for record_pass, the test's last command.  An argument tool:NAME adds
+# the version of tool NAME to the key, tree:DIR every file under DIR.
 # XQ_NO_TEST_CACHE=1 runs every test.
 cached_pass() {
     local name=${0##*/} a
@@ -79,7 +80,13 @@ cached_pass() {
         file_hashes "$0" "$TOP/scripts/lib.sh" "$TOP/scripts/tests/lib.sh" "$BASES" "$PINS_DIR/bases"
         toolchain git quilt tar xz
         for a; do
-            case "$a" in tool:*) toolchain "${a#tool:}" ;; *) file_hashes "$a" ;; esac
+            case "$a" in
+                tool:*) toolchain "${a#tool:}" ;;
+                tree:*) find "${a#tree:}" -type f | LC_ALL=C sort | while IFS= read -r f; do
+                            printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f#"$TOP"/}"
+                        done ;;
+                *) file_hashes "$a" ;;
+            esac
         done
         find "$SERIES_DIR" "$PATCHES_DIR" -type f | LC_ALL=C sort | while IFS= read -r f; do
             printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f#"$TOP"/}"
