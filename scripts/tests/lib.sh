@@ -71,7 +71,8 @@ check_dist() {
 # FILE...: if a run with the same key passed, say so and exit 0 (the test
 # is not run again: its result could not differ); else remember the key
 # for record_pass, the test's last command.  An argument tool:NAME adds
-# the version of tool NAME to the key, tree:DIR every file under DIR.
+# the version of tool NAME to the key, tree:DIR every file under DIR (and
+# its mode).
 # XQ_NO_TEST_CACHE=1 runs every test.
 cached_pass() {
     local name=${0##*/} a
@@ -83,7 +84,7 @@ cached_pass() {
             case "$a" in
                 tool:*) toolchain "${a#tool:}" ;;
                 tree:*) find "${a#tree:}" -type f | LC_ALL=C sort | while IFS= read -r f; do
-                            printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f#"$TOP"/}"
+                            printf '%s %s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$(stat -c %a "$f")" "${f#"$TOP"/}"
                         done ;;
                 *) file_hashes "$a" ;;
             esac

@@ -399,23 +399,32 @@ unplug_disks() {
     done
 }
 
-# One guest writes the masks in turn, each checked against the inventory
-# the one before left: all but the primary IDE disk, then the NICs, then
-# every IDE disk, then NVMe.  Each class gets its own result from the
-# guest's checks named after it.
-UNPLUG_ORDER="aux-ide nics ide nvme"
+# Two guests.  One writes the ide bit alone, with every class there: all
+# IDE disks must go, NICs and NVMe stay.  The other writes the masks in
+# turn, each checked against the inventory the one before left: aux-ide
+# with everything there (the primary master, NICs and NVMe stay), then
+# nvme (NICs and the primary master stay), then nics; a later write must
+# also bring nothing back.  Each class gets its own result from the checks
+# named after it, and needs the one that says it went.
+unplug_class_result() {    # CLASS GUEST
+    log=/var/log/xen/guest-$2.log
+    n=$(grep -c "^PASS: unplug $1: " "$log")
+    went=$(grep "^PASS: unplug $1: " "$log" | grep -m1 -E ' gone$|: IDE disks ')
+    if [ -n "$went" ] && ! grep -q "^FAIL: unplug $1: " "$log"; then
+        result "unplug-$1" PASS "$n checks: ${went#PASS: }"
+    else
+        result "unplug-$1" FAIL "$(grep -m1 "^FAIL: unplug $1: " "$log" || echo "no check that it went")"
+    fi
+}
+UNPLUG_ORDER="aux-ide nvme nics"
 step_unplug_classes() {
     unplug_disks
-    platform_guest unplug-classes "xq.tests=unplug xq.unplug=$(echo $UNPLUG_ORDER | tr ' ' ':')" \
-        "$(printf '%s\n%s' "$UNPLUG_DISKS" "$UNPLUG_DEVS")"
-    log=/var/log/xen/guest-unplug-classes.log
+    devs=$(printf '%s\n%s' "$UNPLUG_DISKS" "$UNPLUG_DEVS")
+    platform_guest unplug-all-ide "xq.tests=unplug xq.unplug=ide" "$devs"
+    unplug_class_result ide unplug-all-ide
+    platform_guest unplug-classes "xq.tests=unplug xq.unplug=$(echo $UNPLUG_ORDER | tr ' ' ':')" "$devs"
     for what in $UNPLUG_ORDER; do
-        n=$(grep -c "^PASS: unplug $what: " "$log")
-        if [ "$n" -gt 0 ] && ! grep -q "^FAIL: unplug $what: " "$log"; then
-            result "unplug-$what" PASS "$n checks: $(grep "^PASS: unplug $what: " "$log" | grep -m1 -E ' gone$|IDE disks' | sed 's/^PASS: //')"
-        else
-            result "unplug-$what" FAIL "$(grep -m1 "^FAIL: unplug $what: " "$log" || echo "no checks")"
-        fi
+        unplug_class_result "$what" unplug-classes
     done
 }
 

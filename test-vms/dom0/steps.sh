@@ -27,14 +27,22 @@ wait_gone() {
     done
 }
 
-# scenario_reset NAME: after scenario NAME, before the next one of the same
-# boot: no domain but dom0 (one left is NAME's failure), no blacklist in
-# xenstore, no guest or device model logs.
+# scenario_reset NAME: after scenario NAME: no domain but dom0 (one still
+# there 10 s later, dying ones given the time to go, is NAME's failure),
+# no blacklist in xenstore, no guest, device model or console logs, an
+# empty Xen console ring: what the next scenario of a shared boot finds
+# is what a fresh boot gives it.
 scenario_reset() {
+    i=0
+    while [ "$(xl list | awk 'NR > 2' | wc -l)" -gt 0 ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
     for d in $(xl list | awk 'NR > 2 { print $1 }'); do
         result "$1-leftover" FAIL "domain $d was still there after the scenario"
         xl destroy "$d"
     done
     xenstore-rm /mh/driver-blacklist 2>/dev/null
-    rm -f /var/log/xen/*.log /var/log/xen/*.log.[0-9]*
+    rm -f /var/log/xen/*.log /var/log/xen/*.log.[0-9]* /var/log/xen/console/*
+    xl dmesg -c >/dev/null
 }

@@ -283,7 +283,7 @@ static void parse_unplug(const char *v)
     uint32_t n = 0;
 
     for (;;) {
-        size_t len = 0;
+        size_t len = 0, copy;
 
         while (v[len] && v[len] != ':')
             len++;
@@ -291,8 +291,14 @@ static void parse_unplug(const char *v)
             fail("cmdline: more than 4 masks in xq.unplug", NULL, NULL);
             break;
         }
+        if (!len) {
+            fail("cmdline: an empty mask in xq.unplug", NULL, NULL);
+            break;
+        }
         cfg.unplug[n] = parse_unplug_mask(v, len);
-        memcpy(names[n], v, len < sizeof(names[n]) ? len : sizeof(names[n]) - 1);
+        copy = len < sizeof(names[n]) ? len : sizeof(names[n]) - 1;
+        memcpy(names[n], v, copy);
+        names[n][copy] = 0;
         cfg.unplug_name[n] = names[n];
         n++;
         if (!v[len])
