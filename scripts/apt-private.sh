@@ -50,6 +50,11 @@ apt_private_init() {
         -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64"
         -o "Acquire::Languages=none"
         -o "APT::Sandbox::User=root"
+        # A mirror that lags or is frozen serves Release files past their
+        # Valid-Until (sid's expire within days).  They are still signed
+        # and checked, and every file taken is checked against its pinned
+        # sha256, so their age says nothing about what we use.
+        -o "Acquire::Check-Valid-Until=false"
     )
 }
 
