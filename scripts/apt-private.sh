@@ -50,22 +50,32 @@ apt_private_init() {
         -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64"
         -o "Acquire::Languages=none"
         -o "APT::Sandbox::User=root"
-        # A mirror that lags or is frozen serves Release files past their
-        # Valid-Until (sid's expire within days).  They are still signed
-        # and checked, and every file taken is checked against its pinned
-        # sha256, so their age says nothing about what we use.
-        -o "Acquire::Check-Valid-Until=false"
     )
 }
 
-# Refresh the private lists (at most once per run).
+# Refresh the private lists (at most once per run).  A mirror that lags or
+# is frozen serves Release files past their Valid-Until (sid's expire
+# within days), which apt refuses: then the lists are taken anyway, still
+# checked against Debian's keyring, with a warning that says what that
+# means to the caller ($APT_EXPIRED_MEANS; scripts/fetch checks every file
+# against its pinned sha256, scripts/repin picks versions from them).
 apt_private_update() {
     [ -z "${APT_UPDATED:-}" ] || return 0
     msg "updating the private apt lists in $APT_DIR"
-    apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 || {
-        scrub <"$APT_DIR/update.log" >&2
-        die "apt-get update of the private lists failed (see above)"
-    }
+    if ! apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1; then
+        if grep -q 'is expired' "$APT_DIR/update.log"; then
+            grep 'is expired' "$APT_DIR/update.log" | scrub | sed 's/^/  /' >&2
+            msg "warning: the mirror's index is past its Valid-Until; using it anyway: ${APT_EXPIRED_MEANS:-check what it gives}"
+            APT_OPTS+=(-o "Acquire::Check-Valid-Until=false")
+            apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 || {
+                scrub <"$APT_DIR/update.log" >&2
+                die "apt-get update of the private lists failed (see above)"
+            }
+        else
+            scrub <"$APT_DIR/update.log" >&2
+            die "apt-get update of the private lists failed (see above)"
+        fi
+    fi
     APT_UPDATED=1
 }
 
