@@ -62,20 +62,18 @@ apt_private_init() {
 apt_private_update() {
     [ -z "${APT_UPDATED:-}" ] || return 0
     msg "updating the private apt lists in $APT_DIR"
-    if ! apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1; then
+    apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
         if grep -q 'is expired' "$APT_DIR/update.log"; then
             grep 'is expired' "$APT_DIR/update.log" | scrub | sed 's/^/  /' >&2
             msg "warning: the mirror's index is past its Valid-Until; using it anyway: ${APT_EXPIRED_MEANS:-check what it gives}"
             APT_OPTS+=(-o "Acquire::Check-Valid-Until=false")
-            apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 || {
-                scrub <"$APT_DIR/update.log" >&2
-                die "apt-get update of the private lists failed (see above)"
-            }
+            apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1
         else
-            scrub <"$APT_DIR/update.log" >&2
-            die "apt-get update of the private lists failed (see above)"
-        fi
-    fi
+            false
+        fi || {
+        scrub <"$APT_DIR/update.log" >&2
+        die "apt-get update of the private lists failed (see above)"
+    }
     APT_UPDATED=1
 }
 
