@@ -14,23 +14,26 @@ since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'; }
 measured() { echo "XQ-TIME $1 $2"; }
 
 # wait_gone NAME SECONDS: wait for a domain to disappear; destroy it and
-# fail after SECONDS.  xenstore wakes the wait (the domain's directory goes
-# when it is destroyed; a watch fires once when set, then on the next
-# change below it), with a look every 5 s in case a wake-up is missed.
-# Not a poll of xl: dom0 shares the emulated host's one CPU with the
-# guest, and an xl every 0.1 s took half of it (a Linux guest took 28 s
-# instead of 17).
+# fail after SECONDS.  xenstore wakes the wait: the domain's directory goes
+# when it is destroyed, and a watch fires once when set, then on the next
+# change below it.  Each watch lasts at most 2 s, so a directory removed
+# just before its watch was set costs at most that; a watch that fails
+# at once waits 1 s.  Not a poll of xl: dom0 shares the emulated host's
+# one CPU with the guest, and an xl every 0.1 s took half of it (a Linux
+# guest took 28 s instead of 17).
 wait_gone() {
-    id=$(xl domid "$1" 2>/dev/null) || return 0
-    end=$(($(uptime_s | cut -d. -f1) + $2))
-    while xenstore-exists "/local/domain/$id/name" 2>/dev/null; do
-        left=$((end - $(uptime_s | cut -d. -f1)))
-        if [ $left -le 0 ]; then
+    wg_id=$(xl domid "$1" 2>/dev/null) || return 0
+    wg_end=$(($(uptime_s | cut -d. -f1) + $2))
+    while xenstore-exists "/local/domain/$wg_id/name" 2>/dev/null; do
+        wg_left=$((wg_end - $(uptime_s | cut -d. -f1)))
+        if [ $wg_left -le 0 ]; then
             xl destroy "$1"
             return 1
         fi
-        timeout "$((left < 5 ? left : 5))" xenstore-watch -n 2 "/local/domain/$id" >/dev/null 2>&1
+        timeout "$((wg_left < 2 ? wg_left : 2))" xenstore-watch -n 2 "/local/domain/$wg_id" >/dev/null 2>&1
+        case $? in 0|124|143) ;; *) sleep 1 ;; esac
     done
+    return 0
 }
 
 # scenario_reset NAME: after scenario NAME: no domain but dom0 (one still
