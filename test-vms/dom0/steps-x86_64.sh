@@ -22,6 +22,7 @@ device_model_version = "qemu-xen"
 serial = "file:/var/log/xen/guest-$1.log"
 on_poweroff = "destroy"
 on_crash = "destroy"
+on_reboot = "destroy"
 tsc_mode = "native"
 EOC
     } >"/tmp/$1.cfg"
