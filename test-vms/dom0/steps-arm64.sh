@@ -3,7 +3,8 @@
 
 . /xq/layout.sh     # GUEST_* constants of the built Xen's public/arch-arm.h
 
-# The host GIC version (xq.gic=) and the guest layout it implies.
+# The vGIC version Xen gives the domains (xq.gic=; the host's GIC version,
+# but 3 on a GICv4 host) and the guest layout it implies.
 HOST_GIC=$(arg xq.gic)
 if [ "$HOST_GIC" = 3 ]; then
     EXPECT="xq.gic=3 xq.gicd=$GUEST_GICV3_GICD_BASE,$GUEST_GICV3_GICD_SIZE xq.gicr=$GUEST_GICV3_GICR0_BASE,$GUEST_GICV3_GICR0_SIZE"
@@ -36,6 +37,7 @@ vuart = "sbsa_uart"
 extra = "$EXPECT$stride"
 on_poweroff = "destroy"
 on_crash = "destroy"
+on_reboot = "destroy"
 EOC
 }
 
@@ -110,6 +112,7 @@ vcpus = 1
 extra = "console=hvc0 rdinit=/init quiet"
 on_poweroff = "destroy"
 on_crash = "destroy"
+on_reboot = "destroy"
 EOC
     if ! xl create /tmp/linux-guest.cfg; then
         result linux-guest FAIL "xl create failed"
@@ -139,7 +142,7 @@ on_poweroff = "destroy"
 EOC
     if out=$(xl create /tmp/mismatch.cfg 2>&1); then
         echo "$out" | sed 's/^/xl| /'
-        result gic-mismatch FAIL "xl created a $ask guest on a GICv$HOST_GIC host"
+        result gic-mismatch FAIL "xl created a $ask guest where Xen offers vGICv$HOST_GIC"
         xl destroy mismatch
     else
         echo "$out" | sed 's/^/xl| /'
