@@ -53,7 +53,9 @@ apt_private_init() {
     )
 }
 
-# Refresh the private lists (at most once per run).  A mirror that lags or
+# Refresh the private lists (at most once per run; apt_private_init first
+# if it was not run: a fetch that finds everything cached never asks apt,
+# whose reading of the host's lists takes seconds).  A mirror that lags or
 # is frozen serves Release files past their Valid-Until (sid's expire
 # within days), which apt refuses: then the lists are taken anyway, still
 # checked against Debian's keyring, with a warning that says what that
@@ -61,6 +63,7 @@ apt_private_init() {
 # against its pinned sha256, scripts/repin picks versions from them).
 apt_private_update() {
     [ -z "${APT_UPDATED:-}" ] || return 0
+    [ -n "${APT_OPTS+set}" ] || apt_private_init
     msg "updating the private apt lists in $APT_DIR"
     apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
         if grep -q 'is expired' "$APT_DIR/update.log"; then

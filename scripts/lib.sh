@@ -135,8 +135,17 @@ cpio_gz() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet 
 
 # file_hashes FILE...: "sha256 basename" per file.
 file_hashes() {
-    local f
-    for f; do printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f##*/}"; done
+    [ $# -gt 0 ] || return 0
+    { sha256sum -- "$@" || true; } | awk '{ h = $1; sub(/^[^ ]*  /, ""); sub(/.*\//, ""); print h, $0 }'
+}
+# tree_hashes DIR...: every file under the DIRs, by its checksum, its mode
+# and its path (below $TOP if there), in one sorted list; one find and one
+# sha256sum for all, not a few processes per file.
+tree_hashes() {
+    [ $# -gt 0 ] || return 0
+    { find "$@" -type f -printf '%m %p\n'; find "$@" -type f -print0 | xargs -0 -r sha256sum; } |
+        awk -v t="$TOP/" '{ i = index($0, t); if (i) $0 = substr($0, 1, i - 1) substr($0, i + length(t)); print }' |
+        LC_ALL=C sort
 }
 # toolchain TOOL...: the version line of each tool (a compiler upgrade
 # changes the key).

@@ -64,18 +64,18 @@ check_dist() {
     ok "$1: FLASK policy ${pol##*/}"
 }
 
-# Results of the slow tests that only transform the queue (export, mails,
-# source packages) or try the tooling on fixtures are kept by the key of
-# everything they read: the test, the scripts, the pins of the base set,
-# the series and every patch, and the tools' versions.  cached_pass
-# FILE...: if a run with the same key passed, say so and exit 0 (the test
-# is not run again: its result could not differ); else remember the key
-# for record_pass, the test's last command.  An argument tool:NAME adds
-# the version of tool NAME to the key, tree:DIR every file under DIR (and
-# its mode).
+# Results of the tests that only transform the queue (export, mails,
+# source packages, the series' lint), try the tooling on fixtures or run
+# unit-test binaries are kept by the key of everything they read: the
+# test, the scripts, the pins of the base set, the series and every patch,
+# and the tools' versions.  cached_pass FILE...: if a run with the same
+# key passed, say so and exit 0 (the test is not run again: its result
+# could not differ); else remember the key for record_pass, the test's
+# last command.  An argument tool:NAME adds the version of tool NAME to
+# the key, tree:DIR every file under DIR (and its mode).
 # XQ_NO_TEST_CACHE=1 runs every test.
 cached_pass() {
-    local name=${0##*/} a
+    local name=${0##*/} a trees=()
     RESULT_KEY=$( {
         echo "$BASE_SET"
         file_hashes "$0" "$TOP/scripts/lib.sh" "$TOP/scripts/tests/lib.sh" "$BASES" "$PINS_DIR/bases"
@@ -83,15 +83,11 @@ cached_pass() {
         for a; do
             case "$a" in
                 tool:*) toolchain "${a#tool:}" ;;
-                tree:*) find "${a#tree:}" -type f | LC_ALL=C sort | while IFS= read -r f; do
-                            printf '%s %s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$(stat -c %a "$f")" "${f#"$TOP"/}"
-                        done ;;
+                tree:*) trees+=("${a#tree:}") ;;
                 *) file_hashes "$a" ;;
             esac
         done
-        find "$SERIES_DIR" "$PATCHES_DIR" -type f | LC_ALL=C sort | while IFS= read -r f; do
-            printf '%s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "${f#"$TOP"/}"
-        done
+        tree_hashes "${trees[@]}" "$SERIES_DIR" "$PATCHES_DIR"
     } | sha256sum | cut -c1-32)
     RESULT_STAMP=$CACHE/test-results/$name-$BASE_SET-$RESULT_KEY
     if [ -z "${XQ_NO_TEST_CACHE:-}" ] && [ -f "$RESULT_STAMP" ]; then
