@@ -82,7 +82,14 @@ size_t vfmt(char *buf, size_t size, const char *fmt, va_list ap);
 void pr_u64(uint64_t v);            /* decimal, without 64-bit division */
 int parse_u32(const char *s, uint32_t *v);  /* decimal or 0x hex, whole */
 
-void delay_ms(uint32_t ms);         /* PIT channel 2, bounded */
+/*
+ * Sleep: halted until a local APIC timer interrupt (vector TIMER_VECTOR),
+ * timed against PIT channel 2 once; busy-waits on the PIT if that fails.
+ */
+void delay_ms(uint32_t ms);
+#define TIMER_VECTOR    0x40
+#define SPURIOUS_VECTOR 0x4f
+extern volatile uint32_t timer_fired;   /* set by head.S's timer_stub */
 
 uint32_t pci_read32(unsigned int bus, unsigned int dev, unsigned int fn,
                     unsigned int reg);

@@ -68,6 +68,19 @@ exc_common:
         call    guest_exception
         jmp     halt_forever
 
+/*
+ * The local APIC timer that delay_ms sleeps on: acknowledge it, say it
+ * fired.  A spurious interrupt needs no acknowledgement.
+ */
+        .globl timer_stub
+timer_stub:
+        movl    $0, 0xfee000b0          /* EOI */
+        movl    $1, timer_fired
+        iret
+        .globl spurious_stub
+spurious_stub:
+        iret
+
         .section .rodata
         .globl exc_stubs
         .align 4

@@ -213,29 +213,94 @@ int parse_u32(const char *s, uint32_t *v)
 }
 
 /*
- * Busy-wait with PIT channel 2 (gate through port 0x61, output read back on
- * bit 5), which Xen emulates for HVM guests as QEMU does: one-shot 10 ms
- * countdowns.  Bounded: if the timer never fires, give up on the first one.
+ * One countdown of PIT channel 2 (gate through port 0x61, output read back
+ * on bit 5), which Xen emulates for HVM guests as QEMU does: mode 0, MS
+ * (at most 50) milliseconds, busy-waited.  Bounded: -1 if it never fires.
+ */
+static int pit_wait(uint32_t ms)
+{
+    uint32_t count = ms * 1193, i;              /* 1.193182 MHz */
+
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);     /* gate on, speaker off */
+    outb(0x43, 0xb0);                           /* ch 2, lo/hi, mode 0 */
+    outb(0x42, count & 0xff);
+    outb(0x42, count >> 8);
+    for (i = 0; i < 1000000 && !(inb(0x61) & 0x20); i++)
+        ;
+    outb(0x61, inb(0x61) & ~0x03);
+    return i == 1000000 ? -1 : 0;
+}
+
+#define LAPIC_SVR       0xf0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_ICR 0x380
+#define LAPIC_TIMER_CCR 0x390
+#define LAPIC_TIMER_DCR 0x3e0
+#define LVT_MASKED      (1u << 16)
+
+volatile uint32_t timer_fired;
+static uint32_t lapic_per_ms;           /* 0: not timed yet, ~0: no timer */
+
+static volatile uint32_t *lapic(uint32_t reg)
+{
+    return (volatile uint32_t *)(0xfee00000u + reg);
+}
+
+/*
+ * Time the local APIC timer (Xen's, in the hypervisor) against one 10 ms
+ * PIT countdown; mask the 8259s, whose vectors are the BIOS's and would
+ * land on our exception stubs.
+ */
+static void lapic_timer_setup(void)
+{
+    uint32_t ticks;
+
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+    *lapic(LAPIC_SVR) = 0x100 | SPURIOUS_VECTOR;       /* APIC on */
+    *lapic(LAPIC_TIMER_DCR) = 0xb;                      /* divide by 1 */
+    *lapic(LAPIC_LVT_TIMER) = LVT_MASKED | TIMER_VECTOR;
+    *lapic(LAPIC_TIMER_ICR) = 0xffffffffu;
+    if (pit_wait(10) == 0) {
+        ticks = 0xffffffffu - *lapic(LAPIC_TIMER_CCR);
+        lapic_per_ms = ticks / 10;
+    }
+    *lapic(LAPIC_TIMER_ICR) = 0;
+    if (!lapic_per_ms) {
+        pr("info: no local APIC timer: delays busy-wait on the PIT\n");
+        lapic_per_ms = ~0u;
+    }
+}
+
+/*
+ * Halted rather than busy: under emulation, each of a busy-wait's port
+ * reads is an exit to Xen, and a spinning guest takes the CPU dom0 and
+ * the other guests' device models need.
  */
 void delay_ms(uint32_t ms)
 {
-    uint32_t left = ms, i;
+    if (!lapic_per_ms)
+        lapic_timer_setup();
+    while (ms) {
+        uint32_t step;
 
-    while (left) {
-        uint32_t step = left < 10 ? left : 10;
-        uint32_t count = step * 1193;           /* 1.193182 MHz */
-
-        outb(0x61, (inb(0x61) & ~0x02) | 0x01); /* gate on, speaker off */
-        outb(0x43, 0xb0);                       /* ch 2, lo/hi, mode 0 */
-        outb(0x42, count & 0xff);
-        outb(0x42, count >> 8);
-        for (i = 0; i < 1000000 && !(inb(0x61) & 0x20); i++)
-            ;
-        if (i == 1000000)
-            break;
-        left -= step;
+        if (lapic_per_ms == ~0u) {
+            step = ms < 10 ? ms : 10;
+            if (pit_wait(step))
+                return;
+            ms -= step;
+            continue;
+        }
+        step = 0xffffffffu / lapic_per_ms;
+        step = ms < step ? ms : step;
+        timer_fired = 0;
+        *lapic(LAPIC_LVT_TIMER) = TIMER_VECTOR;         /* one-shot */
+        *lapic(LAPIC_TIMER_ICR) = step * lapic_per_ms;
+        while (!timer_fired)
+            asm volatile("sti; hlt; cli" : : : "memory");
+        ms -= step;
     }
-    outb(0x61, inb(0x61) & ~0x03);
+    *lapic(LAPIC_LVT_TIMER) = LVT_MASKED | TIMER_VECTOR;
 }
 
 static uint32_t pci_addr(unsigned int bus, unsigned int dev, unsigned int fn,

@@ -212,26 +212,38 @@ void guest_exception(const uint32_t *frame)
     poweroff();
 }
 
+/*
+ * The exceptions, delay_ms's timer and the local APIC's spurious vector;
+ * any other vector is not present (an exception, reported).
+ */
 static void idt_setup(void)
 {
     static struct __attribute__((packed)) {
         uint16_t off_lo, sel;
         uint8_t zero, type;
         uint16_t off_hi;
-    } idt[32];
+    } idt[SPURIOUS_VECTOR + 1];
     struct __attribute__((packed)) {
         uint16_t limit;
         uint32_t base;
     } desc = { sizeof(idt) - 1, (uint32_t)idt };
     extern const uint32_t exc_stubs[32];
+    extern const char timer_stub[], spurious_stub[];
+    uint32_t handler[SPURIOUS_VECTOR + 1] = { 0 };
     unsigned int i;
 
-    for (i = 0; i < 32; i++) {
-        idt[i].off_lo = exc_stubs[i] & 0xffff;
+    for (i = 0; i < 32; i++)
+        handler[i] = exc_stubs[i];
+    handler[TIMER_VECTOR] = (uint32_t)timer_stub;
+    handler[SPURIOUS_VECTOR] = (uint32_t)spurious_stub;
+    for (i = 0; i <= SPURIOUS_VECTOR; i++) {
+        if (!handler[i])
+            continue;
+        idt[i].off_lo = handler[i] & 0xffff;
         idt[i].sel = 0x08;
         idt[i].zero = 0;
         idt[i].type = 0x8e;     /* present, ring 0, 32-bit interrupt gate */
-        idt[i].off_hi = exc_stubs[i] >> 16;
+        idt[i].off_hi = handler[i] >> 16;
     }
     asm volatile("lidt %0" : : "m"(desc));
 }
