@@ -4,6 +4,7 @@
 # shellcheck shell=bash
 
 APT_DIR=$CACHE/apt
+APT_PRIVATE_READY=     # set by apt_private_init, never from the environment
 # Source packages come from trixie (the first base set) and sid (Debian
 # unstable: base set "latest"); binary packages for the test images from the
 # host's own release, which is what the tools are built against.
@@ -21,6 +22,7 @@ host_repo_uri() {
 
 apt_private_init() {
     local code main sec s
+    APT_PRIVATE_READY=1
     code=$(host_codename)
     main=$(host_repo_uri "$code")
     sec=$(host_repo_uri "$code-security")
@@ -63,7 +65,7 @@ apt_private_init() {
 # against its pinned sha256, scripts/repin picks versions from them).
 apt_private_update() {
     [ -z "${APT_UPDATED:-}" ] || return 0
-    [ -n "${APT_OPTS+set}" ] || apt_private_init
+    [ -n "${APT_PRIVATE_READY:-}" ] || apt_private_init
     msg "updating the private apt lists in $APT_DIR"
     apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
         if grep -q 'is expired' "$APT_DIR/update.log"; then

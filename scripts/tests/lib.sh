@@ -72,12 +72,13 @@ check_dist() {
 # key passed, say so and exit 0 (the test is not run again: its result
 # could not differ); else remember the key for record_pass, the test's
 # last command.  An argument tool:NAME adds the version of tool NAME to
-# the key, tree:DIR every file under DIR (and its mode).
+# the key, tree:DIR every file under DIR (and its mode); XQ_TEST_KEY_EXTRA
+# adds its value (an input no file holds, such as the day).
 # XQ_NO_TEST_CACHE=1 runs every test.
 cached_pass() {
     local name=${0##*/} a trees=()
     RESULT_KEY=$( {
-        echo "$BASE_SET"
+        echo "$BASE_SET ${XQ_TEST_KEY_EXTRA:-}"
         file_hashes "$0" "$TOP/scripts/lib.sh" "$TOP/scripts/tests/lib.sh" "$BASES" "$PINS_DIR/bases"
         toolchain git quilt tar xz
         for a; do
