@@ -213,22 +213,43 @@ int parse_u32(const char *s, uint32_t *v)
 }
 
 /*
- * One countdown of PIT channel 2 (gate through port 0x61, output read back
- * on bit 5), which Xen emulates for HVM guests as QEMU does: mode 0, MS
- * (at most 50) milliseconds, busy-waited.  Bounded: -1 if it never fires.
+ * Countdowns of PIT channel 2 (gate through port 0x61, output read back on
+ * bit 5), which Xen emulates for HVM guests as QEMU does: mode 0, MS (at
+ * most 50) milliseconds, busy-waited.  pit_fired is bounded: -1 if the
+ * countdown never ends.
  */
-static int pit_wait(uint32_t ms)
+static void pit_start(uint32_t ms)
 {
-    uint32_t count = ms * 1193, i;              /* 1.193182 MHz */
+    uint32_t count = ms * 1193;                 /* 1.193182 MHz */
 
     outb(0x61, (inb(0x61) & ~0x02) | 0x01);     /* gate on, speaker off */
     outb(0x43, 0xb0);                           /* ch 2, lo/hi, mode 0 */
     outb(0x42, count & 0xff);
     outb(0x42, count >> 8);
+}
+
+static int pit_fired(void)
+{
+    uint32_t i;
+
     for (i = 0; i < 1000000 && !(inb(0x61) & 0x20); i++)
         ;
-    outb(0x61, inb(0x61) & ~0x03);
     return i == 1000000 ? -1 : 0;
+}
+
+static void pit_stop(void)
+{
+    outb(0x61, inb(0x61) & ~0x03);
+}
+
+static int pit_wait(uint32_t ms)
+{
+    int r;
+
+    pit_start(ms);
+    r = pit_fired();
+    pit_stop();
+    return r;
 }
 
 #define LAPIC_TPR       0x80
@@ -256,19 +277,16 @@ static volatile uint32_t *lapic(uint32_t reg)
  */
 static uint32_t lapic_ticks_10ms(void)
 {
-    uint32_t i, left;
+    uint32_t left;
+    int r;
 
-    outb(0x61, (inb(0x61) & ~0x02) | 0x01);
-    outb(0x43, 0xb0);
-    outb(0x42, 11932 & 0xff);
-    outb(0x42, 11932 >> 8);
+    pit_start(10);
     *lapic(LAPIC_TIMER_ICR) = 0xffffffffu;
-    for (i = 0; i < 1000000 && !(inb(0x61) & 0x20); i++)
-        ;
+    r = pit_fired();
     left = *lapic(LAPIC_TIMER_CCR);
-    outb(0x61, inb(0x61) & ~0x03);
+    pit_stop();
     *lapic(LAPIC_TIMER_ICR) = 0;
-    return i == 1000000 || left == 0 ? 0 : 0xffffffffu - left;
+    return r || left == 0 ? 0 : 0xffffffffu - left;
 }
 
 /*
