@@ -300,7 +300,7 @@ step_domctl_fuzz() {
         fi
     done
     (sleep 2; xl destroy fuzz-dying) &
-    out=$(/xq/bin/domctl-fuzz "$seed" 100000 0 "$(xl domid fuzz-guest)" "$(xl domid fuzz-dying)" 2>&1)
+    out=$(/xq/bin/domctl-fuzz "$seed" 40000 0 "$(xl domid fuzz-guest)" "$(xl domid fuzz-dying)" 2>&1)
     rc=$?
     wait
     echo "$out" | sed 's/^/# /'
