@@ -279,6 +279,13 @@ step_flask_denied() {
         xl list
         result flask-denied-dom0 FAIL "something was left behind or dom0 is broken"
     fi
+    # The policy Xen booted with, back for the scenarios that share this
+    # boot: the domctl about dom0 answers again, as in domctl-dom0.
+    if flask-loadpolicy /xq/xenpolicy-default; then
+        tap_step flask-denied-restored test-arm-configure-domain --host-layout --dt "$(dom0_gic_node)" 0 "v$HOST_GIC"
+    else
+        result flask-denied-restored FAIL "flask-loadpolicy of the default policy failed"
+    fi
 }
 
 # A careless or hostile toolstack: XEN_DOMCTL_arm_configure_domain with
