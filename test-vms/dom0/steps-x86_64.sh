@@ -276,10 +276,10 @@ step_flood_base() {
 # Hostile floods of the driver log: newlines alone, one-character lines,
 # lines of control bytes, lines of 0xff and NUL bytes, and a line that
 # never ends.  With a small bucket (1 KiB, refilled at 1 KiB/s: a line of
-# 127 escaped bytes fits it), all five in one guest that pauses long
-# enough between them (0.7 s after each marker: dom0 looks every 0.2 s)
-# for the bucket to be full again, so that each kind is logged (and must
-# be escaped) and limited.
+# 127 escaped bytes fits it), all five in one guest that pauses 0.7 s
+# after each marker (dom0 looks every 0.2 s), so 1.4 s between floods:
+# the bucket is full again, and each kind is logged (and must be
+# escaped) and limited.
 # With the default bucket (128 KiB), in a second guest, the floods whose
 # log costs more than the guest's bytes (4 log bytes for each 0xff or NUL,
 # a prefix for each empty line) and the endless line; the first of them

@@ -74,6 +74,7 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 
 void serial_init(void);
+void serial_flush(void);            /* what pr() left in the FIFO buffer */
 /* printf-like, %s %c %u %d %x with a width and the 0 flag */
 void pr(const char *fmt, ...);
 void vpr(const char *fmt, va_list ap);

@@ -30,7 +30,7 @@ void serial_init(void)
 static char tx[COM1_FIFO];
 static unsigned int tx_len;
 
-static void serial_flush(void)
+void serial_flush(void)
 {
     unsigned int i;
 

@@ -202,8 +202,10 @@ void guest_exception(const uint32_t *frame)
 {
     static int nested;
 
-    if (nested++ || verdict_done)
+    if (nested++ || verdict_done) {
+        serial_flush();                 /* what an interrupted pr() held */
         halt_forever();
+    }
     pr("FAIL: exception %u error 0x%x at eip 0x%x\n", frame[0], frame[1],
        frame[2]);
     failures++;
