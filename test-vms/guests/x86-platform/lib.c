@@ -294,17 +294,19 @@ static volatile uint32_t *lapic(uint32_t reg)
 }
 
 /*
- * The local APIC timer's ticks in one 10 ms countdown of PIT channel 2,
- * armed right after the PIT and read right after it fired; 0 if either
- * did not count.
+ * The local APIC timer's ticks in one 10 ms countdown of PIT channel 2:
+ * armed right before the PIT and read right after it fired, so that a
+ * stall of the emulated machine anywhere in between can only add ticks
+ * (armed after the PIT, a stall before it started lost ticks, and delays
+ * came out short); 0 if either did not count.
  */
 static uint32_t lapic_ticks_10ms(void)
 {
     uint32_t left;
     int r;
 
-    pit_start(10);
     *lapic(LAPIC_TIMER_ICR) = 0xffffffffu;
+    pit_start(10);
     r = pit_fired();
     left = *lapic(LAPIC_TIMER_CCR);
     pit_stop();
@@ -362,10 +364,15 @@ void delay_ms(uint32_t ms)
 {
     const char *why;
 
-    if (!lapic_per_ms && (why = lapic_timer_setup())) {
-        pr("info: no local APIC timer (%s): delays busy-wait on the PIT\n",
-           why);
-        lapic_per_ms = ~0u;
+    if (!lapic_per_ms) {
+        why = lapic_timer_setup();
+        if (why) {
+            pr("info: no local APIC timer (%s): delays busy-wait on the "
+               "PIT\n", why);
+            lapic_per_ms = ~0u;
+        } else {
+            pr("info: local APIC timer: %u ticks a ms\n", lapic_per_ms);
+        }
     }
     while (ms) {
         uint32_t step;
