@@ -33,6 +33,9 @@ fi
 TIMINGS=$(abspath "${XQ_TIMINGS:-$OUT/timings.tsv}")
 JUNIT=$(abspath "${XQ_JUNIT:-$OUT/junit.xml}")
 [ -z "${CCACHE_DIR:-}" ] || CCACHE_DIR=$(abspath "$CCACHE_DIR")
+# QEMU's unit tests that our series adds: scripts/build builds them (and no
+# other test), scripts/tests/22-qemu-unit runs them.
+QEMU_UNIT_TESTS=(test-token-bucket test-xen-platform-log)
 # The patch queue; overridable so that tests can feed fixtures.
 SERIES_DIR=${XQ_SERIES_DIR:-$TOP/series}
 PATCHES_DIR=${XQ_PATCHES_DIR:-$TOP/patches}
