@@ -66,7 +66,8 @@ boot-arm64: images-arm64
 boot-x86: images-x86_64
 	scripts/check boot-x86
 
-## boot: every boot scenario
+## boot: every boot scenario (those whose pass is kept are not booted
+##   again; XQ_NO_TEST_CACHE=1 boots them)
 boot: images
 	scripts/check boot-
 
